@@ -1,0 +1,59 @@
+"""Exceptions and warnings raised by sknet.
+
+They subclass the built-in or scikit-learn classes that scikit-learn raises for
+the same situation, so code written against scikit-learn keeps catching them.
+"""
+
+from sklearn.exceptions import ConvergenceWarning
+
+__all__ = ["DivergenceWarning", "TrainingDivergedError", "InconsistentSknetVersionWarning"]
+
+
+class TrainingDivergedError(ValueError):
+    """Training stopped because the loss diverged.
+
+    Raised by the MLP estimators when ``divergence_threshold`` is set and the
+    training loss of a mini-batch exceeds ``divergence_threshold`` times the
+    loss of the first mini-batch, or becomes non-finite. The estimator is left
+    as it was before the call, so a search records the candidate as failed.
+
+    Attributes
+    ----------
+    n_iter : int
+        Epochs completed before the divergence was detected (0 when it
+        happened during the first epoch).
+    n_batches : int
+        Mini-batch updates made before training stopped.
+    loss : float
+        The loss that triggered the stop.
+    initial_loss : float
+        The loss of the first mini-batch.
+    """
+
+    def __init__(self, message, *, n_iter, n_batches, loss, initial_loss):
+        super().__init__(message)
+        self.n_iter = n_iter
+        self.n_batches = n_batches
+        self.loss = loss
+        self.initial_loss = initial_loss
+
+    def __reduce__(self):
+        # Exceptions travel between processes (joblib, dask): keep the fields.
+        return (
+            _rebuild_diverged,
+            (self.args[0], self.n_iter, self.n_batches, self.loss, self.initial_loss),
+        )
+
+
+def _rebuild_diverged(message, n_iter, n_batches, loss, initial_loss):
+    return TrainingDivergedError(
+        message, n_iter=n_iter, n_batches=n_batches, loss=loss, initial_loss=initial_loss
+    )
+
+
+class DivergenceWarning(ConvergenceWarning):
+    """The training loss became non-finite or grew far above its best value."""
+
+
+class InconsistentSknetVersionWarning(UserWarning):
+    """A fitted estimator was unpickled under a different sknet version."""
