@@ -113,7 +113,7 @@ def xavier(rng, fan_in, fan_out, dtype, **kw):
     >>> import numpy as np
     >>> from sknet.initializers import xavier
     >>> W = xavier(np.random.RandomState(0), 400, 300, np.float64)
-    >>> round(float(W.std()) * np.sqrt(400), 2)
+    >>> round(float(W.std() * np.sqrt(400)), 2)
     1.0
     """
     return _gaussian(rng, fan_in, fan_out, dtype, 1.0 / math.sqrt(fan_in))
@@ -142,7 +142,7 @@ def he(rng, fan_in, fan_out, dtype, **kw):
     >>> import numpy as np
     >>> from sknet.initializers import he
     >>> W = he(np.random.RandomState(0), 400, 300, np.float64)
-    >>> round(float(W.std()) * np.sqrt(400 / 2), 2)
+    >>> round(float(W.std() * np.sqrt(400 / 2)), 2)
     1.0
     """
     return _gaussian(rng, fan_in, fan_out, dtype, math.sqrt(2.0 / fan_in))
