@@ -30,8 +30,8 @@ __all__ = ["Centerer", "Whitening"]
 
 _FLOAT_DTYPES = (np.float64, np.float32)
 
-# Rows per block when accumulating the scatter matrix: about 16 MB of input
-# per block keeps the BLAS call efficient and the centered copy small.
+# Rows per block when accumulating the scatter matrix: a 16 MB float64
+# centered copy per block keeps the BLAS call efficient and memory bounded.
 _BLOCK_BYTES = 1 << 24
 
 
@@ -252,9 +252,9 @@ class Whitening(TransformerMixin, BaseEstimator):
       so whitened images still look like images.
 
     Fitting costs ``O(n_samples n_features^2 + n_features^3)``: the scatter
-    matrix is accumulated block by block (each block's Gram matrix in the
-    input dtype, blocks merged in float64 with Chan et al.'s parallel update
-    of mean and scatter), then ``scipy.linalg.eigh`` decomposes the
+    matrix is accumulated block by block in float64 (each block centered on
+    its own mean, blocks merged with Chan et al.'s parallel update of mean
+    and scatter), then ``scipy.linalg.eigh`` decomposes the
     ``n_features x n_features`` covariance. Memory beyond the data is
     ``O(n_features^2)``. ``partial_fit`` runs the same accumulation, so
     fitting chunk by chunk equals fitting on the whole up to rounding.
@@ -281,7 +281,7 @@ class Whitening(TransformerMixin, BaseEstimator):
         ``1 / sqrt(epsilon) ~ 316``; raise it (e.g. 0.1 for pixels in [0, 1])
         for a smoother, noise-robust ZCA. With ``epsilon=0``, eigenvalues
         below the rounding error of the covariance
-        (``n_features * eps(dtype) * lambda_max``) are treated as exactly zero
+        (``n_features * eps(float64) * lambda_max``) are treated as exactly zero
         and their directions are mapped to 0 (a pseudo-inverse square root),
         with a warning, instead of producing inf.
     center : bool, default=True
@@ -384,7 +384,7 @@ class Whitening(TransformerMixin, BaseEstimator):
         self.mean_ = np.zeros(d)
         scatter = np.zeros((d, d))
         scatter = self._accumulate(X, scatter)
-        self._decompose(scatter, X.dtype)
+        self._decompose(scatter)
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -419,7 +419,7 @@ class Whitening(TransformerMixin, BaseEstimator):
             self._check_n_samples(self.n_samples_seen_, X.shape[0])
             scatter = self.covariance_ * (self.n_samples_seen_ - 1)
         scatter = self._accumulate(X, scatter)
-        self._decompose(scatter, X.dtype)
+        self._decompose(scatter)
         return self
 
     @staticmethod
@@ -433,23 +433,26 @@ class Whitening(TransformerMixin, BaseEstimator):
     def _accumulate(self, X, scatter):
         """Merge ``X`` into ``mean_``, ``n_samples_seen_`` and ``scatter``.
 
-        Each block is shifted by its rounded mean, its Gram matrix is taken in
-        the input dtype (one BLAS syrk), corrected for the residual mean in
-        float64, and merged with Chan, Golub & LeVeque's pairwise update::
+        Each block is centered on its own mean and its scatter matrix taken in
+        float64 (one BLAS syrk per block), then merged with Chan, Golub &
+        LeVeque's pairwise update::
 
             delta = mean_b - mean_a
             M = M_a + M_b + n_a n_b / (n_a + n_b) * outer(delta, delta)
+
+        float64 even for float32 input: a float32 Gram matrix carries errors
+        of order ``eps32 * sqrt(block) * lambda_max``, which whitening then
+        amplifies by ``1 / sqrt(lambda)`` in exactly the low-variance
+        directions. Only one block is upcast at a time.
         """
         n, d = X.shape
-        block = max(1, _BLOCK_BYTES // (d * X.dtype.itemsize))
+        block = max(1, _BLOCK_BYTES // (d * 8))
         for start in range(0, n, block):
             Xb = X[start : start + block]
             nb = Xb.shape[0]
-            shift = np.mean(Xb, axis=0, dtype=np.float64).astype(X.dtype)
-            Xc = Xb - shift
-            resid = np.mean(Xc, axis=0, dtype=np.float64)
-            mean_b = shift + resid
-            scatter_b = (Xc.T @ Xc).astype(np.float64) - nb * np.outer(resid, resid)
+            mean_b = np.mean(Xb, axis=0, dtype=np.float64)
+            Xc = np.subtract(Xb, mean_b, dtype=np.float64)
+            scatter_b = Xc.T @ Xc
             na = self.n_samples_seen_
             n_tot = na + nb
             delta = mean_b - self.mean_
@@ -458,7 +461,7 @@ class Whitening(TransformerMixin, BaseEstimator):
             self.n_samples_seen_ = n_tot
         return scatter
 
-    def _decompose(self, scatter, dtype):
+    def _decompose(self, scatter):
         """Eigendecompose the covariance and build (de)whitening matrices."""
         d = scatter.shape[0]
         cov = scatter / (self.n_samples_seen_ - 1)
@@ -466,7 +469,7 @@ class Whitening(TransformerMixin, BaseEstimator):
         evals, evecs = linalg.eigh(cov)
         evals, evecs = evals[::-1], evecs[:, ::-1]
         # Below the rounding error of the covariance an eigenvalue is zero.
-        tol = d * np.finfo(dtype).eps * max(evals[0], 0.0)
+        tol = d * np.finfo(np.float64).eps * max(evals[0], 0.0)
         evals = np.where(evals > tol, evals, 0.0)
         components = evecs.T
         # Deterministic signs: largest |entry| of each axis positive (svd_flip).
