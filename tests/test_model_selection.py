@@ -1,0 +1,542 @@
+"""Tests for sknet.model_selection: spaces, narrowing, coarse-to-fine search."""
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+from scipy import stats
+from sklearn.base import BaseEstimator
+from sklearn.datasets import load_iris
+from sklearn.exceptions import FitFailedWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import RandomizedSearchCV
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils._param_validation import InvalidParameterError
+
+from sknet.exceptions import TrainingDivergedError
+from sknet.model_selection import (
+    CoarseToFineSearchCV,
+    HiddenLayerSizes,
+    LogUniformInt,
+    SearchRange,
+    hidden_layers,
+    log_uniform,
+    log_uniform_int,
+    mlp_search_space,
+    narrow_distribution,
+    search_range,
+)
+
+# Failed fits make scikit-learn warn about NaN means; the tests check those NaNs.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:One or more of the test scores are non-finite:UserWarning"
+)
+
+X_TOY = np.zeros((12, 2))
+Y_TOY = np.arange(12) % 2
+
+
+# ---------------------------------------------------------------------------
+# toy estimators: scores are known functions of the parameters
+# ---------------------------------------------------------------------------
+
+
+class Quadratic(BaseEstimator):
+    """Score = -(log10(lr) + 3)^2 (+10 if act == 'good'); alpha does not matter."""
+
+    def __init__(self, lr=1.0, alpha=1.0, act="good", width=1, max_iter=100):
+        self.lr = lr
+        self.alpha = alpha
+        self.act = act
+        self.width = width
+        self.max_iter = max_iter
+
+    def fit(self, X, y=None):
+        self.fitted_ = True
+        return self
+
+    def score(self, X, y=None):
+        return -((math.log10(self.lr) + 3) ** 2) + (10.0 if self.act == "good" else 0.0)
+
+
+EPOCH_LOG = []  # (lr, epochs run) of every ToyTrainer.fit, in this process
+
+
+class ToyTrainer(BaseEstimator):
+    """Loss after epoch t is exp(t * (lr - 1)): lr > 1 explodes, lr < 1 decays.
+
+    With ``divergence_threshold`` it stops like sknet's MLPs: raise
+    TrainingDivergedError once the loss exceeds threshold x the initial loss.
+    """
+
+    def __init__(self, lr=0.1, max_iter=30, divergence_threshold=None):
+        self.lr = lr
+        self.max_iter = max_iter
+        self.divergence_threshold = divergence_threshold
+
+    def fit(self, X, y=None):
+        initial = loss = 1.0
+        for epoch in range(1, self.max_iter + 1):
+            loss = math.exp(epoch * (self.lr - 1.0))
+            if self.divergence_threshold is not None and (
+                not np.isfinite(loss) or loss > self.divergence_threshold * initial
+            ):
+                EPOCH_LOG.append((self.lr, epoch))
+                raise TrainingDivergedError(
+                    f"loss {loss:.3g} > {self.divergence_threshold} x {initial:.3g} "
+                    f"in epoch {epoch}",
+                    n_iter=epoch - 1,
+                    n_batches=epoch,
+                    loss=loss,
+                    initial_loss=initial,
+                )
+        EPOCH_LOG.append((self.lr, self.max_iter))
+        self.loss_ = loss
+        return self
+
+    def score(self, X, y=None):
+        return -self.loss_
+
+
+class Failing(BaseEstimator):
+    def __init__(self, x=0):
+        self.x = x
+
+    def fit(self, X, y=None):
+        if self.x == 1:
+            raise RuntimeError("x must not be 1\nsecond line")
+        return self
+
+    def score(self, X, y=None):
+        return float(self.x)
+
+
+def _decades(dist):
+    r = search_range(dist)
+    return math.log10(r.high) - math.log10(r.low)
+
+
+# ---------------------------------------------------------------------------
+# spaces
+# ---------------------------------------------------------------------------
+
+
+def test_log_uniform_is_scipy_loguniform():
+    d = log_uniform(1e-5, 1e-1)
+    assert d.dist.name in ("loguniform", "reciprocal")
+    assert search_range(d) == SearchRange(1e-5, 1e-1, log=True, integer=False)
+    x = d.rvs(size=4000, random_state=0)
+    # uniform in log10: each of the 4 decades holds a quarter
+    counts = np.histogram(np.log10(x), bins=[-5, -4, -3, -2, -1])[0] / len(x)
+    np.testing.assert_allclose(counts, 0.25, atol=0.03)
+    with pytest.raises(ValueError):
+        log_uniform(0, 1)
+    with pytest.raises(ValueError):
+        log_uniform(1, 1)
+
+
+def test_log_uniform_int_in_range_and_log_distributed():
+    d = log_uniform_int(1, 99)
+    x = d.rvs(size=20000, random_state=0)
+    assert x.dtype.kind == "i" and x.min() >= 1 and x.max() <= 99
+    # P(1..9) = log(10) / log(100) = 1/2; uniform ints would give 9/99
+    assert abs(np.mean(x <= 9) - 0.5) < 0.02
+    # P(k) = log((k+1)/k) / log(100)
+    for k in (1, 2, 50):
+        expected = math.log((k + 1) / k) / math.log(100)
+        assert abs(np.mean(x == k) - expected) < 0.01
+    assert isinstance(d.rvs(random_state=0), int)
+    assert d.rvs(size=(2, 3), random_state=0).shape == (2, 3)
+    assert LogUniformInt(7, 7).rvs(size=5, random_state=0).tolist() == [7] * 5
+    assert search_range(d) == SearchRange(1, 99, log=True, integer=True)
+    for bad in [(0, 5), (5, 4), (1.5, 3)]:
+        with pytest.raises(ValueError):
+            LogUniformInt(*bad)
+
+
+def test_log_uniform_int_reproducible():
+    d = log_uniform_int(16, 512)
+    np.testing.assert_array_equal(
+        d.rvs(size=10, random_state=3), d.rvs(size=10, random_state=3)
+    )
+
+
+def test_search_range_reads_scipy_distributions():
+    assert search_range(stats.uniform(0.1, 0.4)) == SearchRange(0.1, 0.5, False, False)
+    # randint's high is exclusive, the range's is inclusive
+    assert search_range(stats.randint(2, 6)) == SearchRange(2, 5, False, True)
+    assert search_range(stats.loguniform(1e-3, 1)) == SearchRange(1e-3, 1.0, True, False)
+    assert search_range(stats.loguniform(1e-3, 1, loc=1)) is None  # not log-uniform
+    assert search_range(stats.norm(0, 1)) is None
+    assert search_range([1, 2]) is None
+
+
+def test_distributions_work_in_randomized_search_cv():
+    search = RandomizedSearchCV(
+        Quadratic(),
+        {"lr": log_uniform(1e-5, 1e-1), "width": log_uniform_int(2, 64)},
+        n_iter=5,
+        cv=2,
+        random_state=0,
+    ).fit(X_TOY, Y_TOY)
+    widths = search.cv_results_["param_width"]
+    assert all(2 <= w <= 64 for w in widths)
+
+
+def test_hidden_layer_sizes_samples_tuples():
+    space = hidden_layers(log_uniform_int(16, 256), [1, 2, 3])
+    tuples = space.rvs(size=200, random_state=0)
+    assert {len(t) for t in tuples} == {1, 2, 3}
+    assert all(len(set(t)) == 1 and 16 <= t[0] <= 256 for t in tuples)
+    assert all(isinstance(w, int) for w in tuples[0])
+    assert HiddenLayerSizes(32, 2).rvs(random_state=0) == (32, 32)
+
+
+# ---------------------------------------------------------------------------
+# narrowing rule
+# ---------------------------------------------------------------------------
+
+
+def test_narrow_log_range_exact_rule():
+    # 6 decades, margin 0.1 -> 0.6 decade on each side of the winners' span
+    d = log_uniform(1e-6, 1.0)
+    new = narrow_distribution(d, [1e-4, 1e-3], margin=0.1)
+    lo, hi = new.support()
+    assert math.isclose(math.log10(lo), -4.6) and math.isclose(math.log10(hi), -2.4)
+    # second narrowing: margin measured on the current range (2.2 decades)
+    newer = narrow_distribution(new, [1e-3], original=d, margin=0.1)
+    lo, hi = newer.support()
+    assert math.isclose(math.log10(lo), -3.22) and math.isclose(math.log10(hi), -2.78)
+
+
+def test_narrow_clips_to_original_and_keeps_kind():
+    d = stats.uniform(0.0, 0.5)  # linear, [0, 0.5]
+    new = narrow_distribution(d, [0.0, 0.1], margin=0.2)  # pad 0.1
+    assert search_range(new) == SearchRange(0.0, pytest.approx(0.2), False, False)
+    # a wide current range is still clipped to the original one
+    widened = narrow_distribution(stats.uniform(0.0, 10.0), [0.45], original=d, margin=1.0)
+    assert search_range(widened).low == 0.0 and search_range(widened).high == 0.5
+
+
+def test_narrow_integer_ranges_round_outwards():
+    new = narrow_distribution(log_uniform_int(1, 1000), [30, 40], margin=0.05)
+    # 3 decades * 0.05 = 0.15 decade: [30 / 10**0.15, 40 * 10**0.15] = [21.2, 56.5]
+    assert isinstance(new, LogUniformInt) and new.support() == (21, 57)
+    lin = narrow_distribution(stats.randint(0, 101), [50], margin=0.1)  # [0, 100]
+    assert search_range(lin) == SearchRange(40, 60, log=False, integer=True)
+    assert narrow_distribution(stats.randint(0, 11), [5], margin=0.0) == [5]
+
+
+def test_narrow_categorical_and_layers():
+    assert narrow_distribution(["a", "b", "c"], ["c", "a", "c"]) == ["a", "c"]
+    assert narrow_distribution(["a", "b"], []) == ["a", "b"]
+    space = HiddenLayerSizes(log_uniform_int(10, 1000), [1, 2, 3])
+    new = narrow_distribution(space, [(100, 100), (200, 200)], margin=0.0)
+    assert new.width.support() == (100, 200) and new.depth == [2]
+    # opaque distributions are kept
+    norm = stats.norm(0, 1)
+    assert narrow_distribution(norm, [0.1, 0.2]) is norm
+
+
+# ---------------------------------------------------------------------------
+# coarse-to-fine search
+# ---------------------------------------------------------------------------
+
+
+def _quadratic_search(**kwargs):
+    params = dict(
+        n_stages=3, n_iter=20, top_k=4, margin=0.1, cv=2, random_state=0, refit=False
+    )
+    params.update(kwargs)
+    space = {
+        "lr": log_uniform(1e-6, 1.0),
+        "alpha": stats.uniform(0.0, 1.0),
+        "act": ["bad", "good", "worse"],
+    }
+    return CoarseToFineSearchCV(Quadratic(), space, **params)
+
+
+def test_ranges_narrow_around_the_optimum():
+    search = _quadratic_search().fit(X_TOY, Y_TOY)
+    res = search.cv_results_
+    assert res["stage"].dtype.kind == "i"
+    np.testing.assert_array_equal(res["stage"], np.repeat([0, 1, 2], 20))
+    decades = [_decades(d["lr"]) for d in search.stage_distributions_]
+    assert decades[0] == 6 and decades[0] > decades[1] > decades[2]
+    for dists in search.stage_distributions_:
+        lo, hi = dists["lr"].support()
+        assert lo <= 1e-3 <= hi  # the optimum is never cut off
+    # the categorical choice narrows to the winner
+    assert search.stage_distributions_[1]["act"] == ["good"]
+    assert set(res["param_act"][res["stage"] == 2]) == {"good"}
+    # later stages are better on average, and the best is close to 1e-3
+    means = [np.mean(res["mean_test_score"][res["stage"] == s]) for s in range(3)]
+    assert means[0] < means[1] < means[2]
+    assert abs(math.log10(search.best_params_["lr"]) + 3) < 0.1
+
+
+def test_reproducible_with_random_state():
+    a = _quadratic_search(random_state=7).fit(X_TOY, Y_TOY)
+    b = _quadratic_search(random_state=7).fit(X_TOY, Y_TOY)
+    c = _quadratic_search(random_state=8).fit(X_TOY, Y_TOY)
+    assert a.cv_results_["params"] == b.cv_results_["params"]
+    assert a.best_params_ == b.best_params_
+    assert a.cv_results_["params"] != c.cv_results_["params"]
+    # a RandomState instance is consumed, not reset
+    rng = np.random.RandomState(0)
+    d = _quadratic_search(random_state=rng).fit(X_TOY, Y_TOY)
+    e = _quadratic_search(random_state=rng).fit(X_TOY, Y_TOY)
+    assert d.cv_results_["params"] != e.cv_results_["params"]
+
+
+def test_works_on_a_pipeline():
+    pipe = Pipeline([("scale", StandardScaler()), ("clf", Quadratic())])
+    search = CoarseToFineSearchCV(
+        pipe,
+        {"clf__lr": log_uniform(1e-6, 1.0), "clf__act": ["good", "bad"]},
+        n_stages=2,
+        n_iter=10,
+        top_k=3,
+        cv=2,
+        random_state=0,
+    ).fit(X_TOY, Y_TOY)
+    assert set(search.best_params_) == {"clf__lr", "clf__act"}
+    assert search.best_estimator_.named_steps["clf"].act == "good"
+    assert _decades(search.stage_distributions_[1]["clf__lr"]) < 6
+
+
+def test_stage_params_budget_and_refit():
+    search = _quadratic_search(
+        stage_params=[{"max_iter": 1}, {"max_iter": 5}, {}], refit=True
+    ).fit(X_TOY, Y_TOY)
+    res = search.cv_results_
+    iters = res["param_max_iter"]
+    assert list(iters[res["stage"] == 0]) == [1] * 20
+    assert list(iters[res["stage"] == 1]) == [5] * 20
+    assert iters.mask[res["stage"] == 2].all()  # the final stage uses the default
+    # the best is taken from the final budget: the refit trains with it
+    assert res["stage"][search.best_index_] == 2
+    assert "max_iter" not in search.best_params_
+    assert search.best_estimator_.max_iter == 100
+
+
+def test_stage_params_equal_budgets_are_comparable():
+    # stages 1 and 2 share the final budget, so the best may come from either
+    search = _quadratic_search(stage_params=[{"max_iter": 1}, {}, {}]).fit(X_TOY, Y_TOY)
+    res = search.cv_results_
+    later = np.flatnonzero(res["stage"] > 0)
+    assert search.best_index_ == later[np.argmax(res["mean_test_score"][later])]
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"n_iter": [5, 5]}, "n_iter"),
+        ({"stage_params": [{}, {}]}, "stage_params"),
+        ({"stage_params": [{"lr": 1}, {}, {}]}, "both searched"),
+    ],
+)
+def test_bad_configuration_raises(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        _quadratic_search(**kwargs).fit(X_TOY, Y_TOY)
+
+
+def test_parameter_validation():
+    with pytest.raises(InvalidParameterError):
+        _quadratic_search(n_stages=0).fit(X_TOY, Y_TOY)
+    with pytest.raises(InvalidParameterError):
+        _quadratic_search(margin=-1).fit(X_TOY, Y_TOY)
+    with pytest.raises(TypeError, match="rvs"):
+        CoarseToFineSearchCV(Quadratic(), {"lr": 0.1}).fit(X_TOY, Y_TOY)
+
+
+def test_n_iter_per_stage_and_scipy_user_distributions():
+    search = CoarseToFineSearchCV(
+        Quadratic(),
+        {"lr": stats.loguniform(1e-6, 1.0), "width": stats.randint(1, 100)},
+        n_stages=3,
+        n_iter=[12, 6, 3],
+        top_k=2,
+        cv=2,
+        random_state=0,
+    ).fit(X_TOY, Y_TOY)
+    assert np.bincount(search.cv_results_["stage"]).tolist() == [12, 6, 3]
+    width_range = search_range(search.stage_distributions_[1]["width"])
+    assert width_range.integer and not width_range.log
+
+
+def test_failure_reason_column():
+    search = CoarseToFineSearchCV(
+        Failing(), {"x": [0, 1, 2]}, n_stages=1, n_iter=6, cv=2, random_state=0
+    )
+    with pytest.warns(FitFailedWarning):
+        search.fit(X_TOY, Y_TOY)
+    res = search.cv_results_
+    for x, reason, score in zip(res["param_x"], res["failure_reason"], res["mean_test_score"]):
+        if x == 1:
+            assert reason == "RuntimeError: x must not be 1\nsecond line"
+            assert np.isnan(score)
+        else:
+            assert reason == "" and not np.isnan(score)
+
+
+def test_failed_candidates_never_win_even_with_finite_error_score():
+    # error_score=100 beats every real score (<= 2), yet failures are no winners
+    search = CoarseToFineSearchCV(
+        Failing(),
+        {"x": [0, 1, 2]},
+        n_stages=2,
+        n_iter=9,
+        top_k=1,
+        cv=2,
+        random_state=0,
+        error_score=100.0,
+    )
+    with pytest.warns(FitFailedWarning):
+        search.fit(X_TOY, Y_TOY)
+    assert search.stage_distributions_[1]["x"] == [2]
+    assert search.best_params_ == {"x": 2}
+
+
+def test_diverging_candidate_is_abandoned_early():
+    EPOCH_LOG.clear()
+    max_iter = 30
+    search = CoarseToFineSearchCV(
+        ToyTrainer(max_iter=max_iter, divergence_threshold=3.0),
+        {"lr": log_uniform(1e-2, 1e2)},
+        n_stages=2,
+        n_iter=10,
+        top_k=3,
+        cv=2,
+        random_state=0,
+    )
+    with pytest.warns(FitFailedWarning):
+        search.fit(X_TOY, Y_TOY)
+    res = search.cv_results_
+    diverged = np.array([r.startswith("diverged: ") for r in res["failure_reason"]])
+    lrs = np.asarray(res["param_lr"], dtype=float)
+    # lr > 1 + ln(3) / max_iter diverges; the others train fully
+    np.testing.assert_array_equal(diverged, lrs > 1 + math.log(3) / max_iter)
+    assert diverged.any() and not diverged.all()
+    assert np.isnan(res["mean_test_score"][diverged]).all()
+    assert (res["failure_reason"][~diverged] == "").all()
+    # epochs actually run (the last fit is the refit)
+    fold_logs = EPOCH_LOG[:-1]
+    for lr, epochs in fold_logs:
+        if lr > 3:  # loss > 3x after one epoch
+            assert epochs == 1
+        elif lr < 1:
+            assert epochs == max_iter
+    n_fast = sum(1 for lr, _ in fold_logs if lr > 3)
+    assert n_fast > 0
+    # diverged runs are no winners: the next stage's range stays below lr = 1
+    assert search.stage_distributions_[1]["lr"].support()[1] < 1.5
+    assert search.best_params_["lr"] < 1
+
+
+# ---------------------------------------------------------------------------
+# the ready MLP space
+# ---------------------------------------------------------------------------
+
+
+def test_mlp_search_space():
+    space = mlp_search_space()
+    assert search_range(space["learning_rate_init"]) == SearchRange(1e-5, 1e-1, True, False)
+    assert search_range(space["alpha"]) == SearchRange(1e-7, 1e-1, True, False)
+    assert search_range(space["dropout"]) == SearchRange(0.0, 0.5, False, False)
+    assert space["hidden_layer_sizes"].width == LogUniformInt(16, 512)
+    assert space["batch_norm"] == [False, True]
+    fixed = mlp_search_space(prefix="mlp__", activation=["relu"], dropout=None)
+    assert fixed["mlp__activation"] == ["relu"] and "mlp__dropout" not in fixed
+    # samples are valid sklearn MLP arguments where the names coincide
+    rng = np.random.RandomState(0)
+    sizes = space["hidden_layer_sizes"].rvs(random_state=rng)
+    assert isinstance(sizes, tuple) and 1 <= len(sizes) <= 3
+
+
+def _sknet_mlp():
+    try:
+        from sknet import MLPClassifier
+
+        MLPClassifier(divergence_threshold=3.0)
+    except Exception:  # the estimator is not there yet
+        pytest.skip("sknet.MLPClassifier with divergence_threshold is not available")
+    return MLPClassifier
+
+
+def test_sknet_mlp_diverges_and_is_abandoned():
+    MLPClassifier = _sknet_mlp()
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    common = dict(
+        hidden_layer_sizes=(32,),
+        solver="sgd",
+        momentum=0.0,
+        max_iter=30,
+        batch_size=16,
+        divergence_threshold=3.0,
+        random_state=0,
+    )
+    # the huge learning rate explodes within the first epoch(s)
+    with pytest.raises(TrainingDivergedError) as info:
+        MLPClassifier(learning_rate_init=1e3, **common).fit(X, y)
+    assert info.value.n_iter <= 1
+    assert info.value.n_batches < 2 * math.ceil(len(X) / 16)
+    search = CoarseToFineSearchCV(
+        MLPClassifier(**common),
+        {"learning_rate_init": [1e3, 1e-2]},
+        n_stages=1,
+        n_iter=6,
+        cv=2,
+        random_state=0,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        search.fit(X, y)
+    res = search.cv_results_
+    for lr, reason in zip(res["param_learning_rate_init"], res["failure_reason"]):
+        assert reason.startswith("diverged: ") == (lr == 1e3), (lr, reason)
+    assert search.best_params_ == {"learning_rate_init": 1e-2}
+
+
+# ---------------------------------------------------------------------------
+# distributed
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.dask
+def test_dask_cluster_gives_the_local_result():
+    distributed = pytest.importorskip("distributed")
+    import joblib
+
+    X, y = load_iris(return_X_y=True)
+
+    def search():
+        return CoarseToFineSearchCV(
+            LogisticRegression(max_iter=300),
+            {"C": log_uniform(1e-4, 1e4), "fit_intercept": [True, False]},
+            n_stages=2,
+            n_iter=6,
+            top_k=2,
+            cv=3,
+            random_state=0,
+        )
+
+    local = search().fit(X, y)
+    with distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+    ) as cluster, distributed.Client(cluster) as client:
+        with joblib.parallel_backend("dask"):
+            remote = search().fit(X, y)
+        assert len(client.scheduler_info()["workers"]) == 2
+    assert remote.best_params_ == local.best_params_
+    assert remote.cv_results_["params"] == local.cv_results_["params"]
+    np.testing.assert_allclose(
+        remote.cv_results_["mean_test_score"], local.cv_results_["mean_test_score"]
+    )
