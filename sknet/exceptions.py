@@ -6,7 +6,12 @@ the same situation, so code written against scikit-learn keeps catching them.
 
 from sklearn.exceptions import ConvergenceWarning
 
-__all__ = ["DivergenceWarning", "TrainingDivergedError", "InconsistentSknetVersionWarning"]
+__all__ = [
+    "DataScaleWarning",
+    "DivergenceWarning",
+    "InconsistentSknetVersionWarning",
+    "TrainingDivergedError",
+]
 
 
 class TrainingDivergedError(ValueError):
@@ -57,3 +62,7 @@ class DivergenceWarning(ConvergenceWarning):
 
 class InconsistentSknetVersionWarning(UserWarning):
     """A fitted estimator was unpickled under a different sknet version."""
+
+
+class DataScaleWarning(UserWarning):
+    """Inputs or targets are so large that training cannot behave well."""

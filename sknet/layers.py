@@ -1,0 +1,414 @@
+"""Layers of the network engine: each a forward / backward pair.
+
+Every layer has one signature: ``forward(X, *, training=False,
+sample_weight=None)`` returns ``Y`` and caches what ``backward`` needs;
+``backward(dY)`` returns ``dX`` and assigns the gradients of its learnable
+arrays. Learnable arrays live in ``params``, their gradients in ``grads`` under
+the same keys, and non-learnable buffers (batch-norm running statistics) in
+``state``. ``sample_weight`` only matters to :class:`BatchNorm`, whose batch
+statistics are weighted; other layers ignore it.
+"""
+
+import numpy as np
+from sklearn.utils.extmath import safe_sparse_dot
+
+from .ops import sigmoid
+
+__all__ = [
+    "Layer",
+    "Dense",
+    "Identity",
+    "Sigmoid",
+    "Tanh",
+    "ReLU",
+    "LeakyReLU",
+    "PReLU",
+    "ELU",
+    "Maxout",
+    "BatchNorm",
+    "Dropout",
+    "ACTIVATIONS",
+]
+
+
+class Layer:
+    """Base class: no parameters, no state; subclasses set what they own."""
+
+    #: True for layers whose ``W`` takes the L2 penalty.
+    has_weights = False
+
+    def __init__(self):
+        self.params = {}
+        self.grads = {}
+        self.state = {}
+
+    def forward(self, X, *, training=False, sample_weight=None):
+        raise NotImplementedError
+
+    def backward(self, dY):
+        raise NotImplementedError
+
+    def clear_cache(self):
+        """Drop the arrays cached by the last forward pass (saves memory)."""
+        for key in [k for k in vars(self) if k.startswith("_cache")]:
+            setattr(self, key, None)
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+    def __getstate__(self):
+        # Caches are large and meaningless outside one forward/backward pair.
+        state = self.__dict__.copy()
+        for key in list(state):
+            if key.startswith("_cache"):
+                state[key] = None
+        return state
+
+
+class Dense(Layer):
+    """Affine layer ``Y = X @ W + b``.
+
+    ``X`` may be a scipy sparse matrix (the first layer multiplies it directly,
+    never densifying it). When ``input_grad=False`` the backward pass skips
+    ``dX`` (the first layer does not need it).
+
+    Parameters
+    ----------
+    W : ndarray of shape (n_in, n_out)
+    b : ndarray of shape (n_out,)
+    input_grad : bool, default=True
+    """
+
+    has_weights = True
+
+    def __init__(self, W, b, *, input_grad=True):
+        super().__init__()
+        self.params = {"W": W, "b": b}
+        self.input_grad = input_grad
+        self._cache_X = None
+
+    def forward(self, X, *, training=False, sample_weight=None):
+        if training:
+            self._cache_X = X
+        Y = safe_sparse_dot(X, self.params["W"])
+        Y += self.params["b"]
+        return Y
+
+    def backward(self, dY):
+        X = self._cache_X
+        self.grads["W"] = np.asarray(safe_sparse_dot(X.T, dY))
+        self.grads["b"] = dY.sum(axis=0)
+        if self.input_grad:
+            return dY @ self.params["W"].T
+        return None
+
+    def __repr__(self):
+        n_in, n_out = self.params["W"].shape
+        return f"Dense({n_in}, {n_out})"
+
+
+class Identity(Layer):
+    """``f(x) = x``."""
+
+    def forward(self, X, *, training=False, sample_weight=None):
+        return X
+
+    def backward(self, dY):
+        return dY
+
+
+class Sigmoid(Layer):
+    """Logistic sigmoid ``1 / (1 + exp(-x))``; ``f' = f (1 - f)``."""
+
+    def forward(self, X, *, training=False, sample_weight=None):
+        Y = sigmoid(X)
+        if training:
+            self._cache_Y = Y
+        return Y
+
+    def backward(self, dY):
+        Y = self._cache_Y
+        return dY * Y * (1 - Y)
+
+
+class Tanh(Layer):
+    """Hyperbolic tangent; ``f' = 1 - f^2``."""
+
+    def forward(self, X, *, training=False, sample_weight=None):
+        Y = np.tanh(X)
+        if training:
+            self._cache_Y = Y
+        return Y
+
+    def backward(self, dY):
+        Y = self._cache_Y
+        return dY * (1 - Y * Y)
+
+
+class ReLU(Layer):
+    """``max(0, x)``; the gradient passes where the output is positive."""
+
+    def forward(self, X, *, training=False, sample_weight=None):
+        Y = np.maximum(X, 0)
+        if training:
+            self._cache_Y = Y
+        return Y
+
+    def backward(self, dY):
+        return dY * (self._cache_Y > 0)
+
+
+class LeakyReLU(Layer):
+    """``x`` for ``x > 0``, ``slope * x`` otherwise.
+
+    Parameters
+    ----------
+    slope : float, default=0.01
+    """
+
+    def __init__(self, slope=0.01):
+        super().__init__()
+        self.slope = slope
+
+    def forward(self, X, *, training=False, sample_weight=None):
+        positive = X > 0
+        if training:
+            self._cache_positive = positive
+        return np.where(positive, X, X * X.dtype.type(self.slope))
+
+    def backward(self, dY):
+        return np.where(self._cache_positive, dY, dY * dY.dtype.type(self.slope))
+
+    def __repr__(self):
+        return f"LeakyReLU(slope={self.slope})"
+
+
+class PReLU(Layer):
+    """Leaky ReLU whose slope is learned, one per unit (He et al., 2015).
+
+    ``f(x) = x`` for ``x > 0``, ``a * x`` otherwise, with
+    ``df/da = min(x, 0)`` summed over the batch.
+
+    Parameters
+    ----------
+    slope : ndarray of shape (n_units,)
+        Initial slopes (the usual start is 0.25).
+    """
+
+    def __init__(self, slope):
+        super().__init__()
+        self.params = {"slope": slope}
+
+    def forward(self, X, *, training=False, sample_weight=None):
+        positive = X > 0
+        if training:
+            self._cache_X = X
+            self._cache_positive = positive
+        return np.where(positive, X, X * self.params["slope"])
+
+    def backward(self, dY):
+        X, positive = self._cache_X, self._cache_positive
+        self.grads["slope"] = (dY * np.where(positive, 0, X)).sum(axis=0)
+        return np.where(positive, dY, dY * self.params["slope"])
+
+    def __repr__(self):
+        return f"PReLU({self.params['slope'].shape[0]})"
+
+
+class ELU(Layer):
+    """``x`` for ``x > 0``, ``alpha * (exp(x) - 1)`` otherwise.
+
+    The derivative for ``x <= 0`` is ``f(x) + alpha``.
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+    """
+
+    def __init__(self, alpha=1.0):
+        super().__init__()
+        self.alpha = alpha
+
+    def forward(self, X, *, training=False, sample_weight=None):
+        positive = X > 0
+        alpha = X.dtype.type(self.alpha)
+        # expm1 of min(x, 0) never overflows and keeps precision near 0.
+        Y = np.where(positive, X, alpha * np.expm1(np.minimum(X, 0)))
+        if training:
+            self._cache_Y = Y
+            self._cache_positive = positive
+        return Y
+
+    def backward(self, dY):
+        alpha = dY.dtype.type(self.alpha)
+        return np.where(self._cache_positive, dY, dY * (self._cache_Y + alpha))
+
+    def __repr__(self):
+        return f"ELU(alpha={self.alpha})"
+
+
+class Maxout(Layer):
+    """Maximum over ``k`` affine pieces per unit (Goodfellow et al., 2013).
+
+    The preceding :class:`Dense` layer produces ``n_units * k`` columns; unit
+    ``j`` takes the maximum of columns ``j*k .. j*k + k - 1``. The gradient
+    flows only to the winning piece.
+
+    Parameters
+    ----------
+    k : int, default=2
+    """
+
+    def __init__(self, k=2):
+        super().__init__()
+        self.k = k
+
+    def forward(self, X, *, training=False, sample_weight=None):
+        n, width = X.shape
+        pieces = X.reshape(n, width // self.k, self.k)
+        winner = pieces.argmax(axis=2)
+        Y = np.take_along_axis(pieces, winner[..., None], axis=2)[..., 0]
+        if training:
+            self._cache_winner = winner
+        return Y
+
+    def backward(self, dY):
+        winner = self._cache_winner
+        n, units = dY.shape
+        dX = np.zeros((n, units, self.k), dtype=dY.dtype)
+        np.put_along_axis(dX, winner[..., None], dY[..., None], axis=2)
+        return dX.reshape(n, units * self.k)
+
+    def __repr__(self):
+        return f"Maxout(k={self.k})"
+
+
+class BatchNorm(Layer):
+    """Batch normalization (Ioffe & Szegedy, 2015) over the feature axis.
+
+    Training: ``x_hat = (x - mu_B) / sqrt(var_B + eps)`` with the batch's
+    (sample-weighted) mean and biased variance, output ``gamma * x_hat + beta``,
+    and running statistics updated as
+    ``running = momentum * running + (1 - momentum) * batch``. Prediction uses
+    the running statistics. The backward pass is the closed form
+
+    ``dx = (dx_hat - s * sum(dx_hat) - s * x_hat * sum(dx_hat * x_hat)) / std``
+
+    where ``s`` are the normalized sample weights (``1 / n`` without weights).
+
+    Parameters
+    ----------
+    n_features : int
+    dtype : dtype
+    momentum : float, default=0.9
+    epsilon : float, default=1e-5
+    """
+
+    def __init__(self, n_features, dtype, *, momentum=0.9, epsilon=1e-5):
+        super().__init__()
+        self.momentum = momentum
+        self.epsilon = epsilon
+        self.params = {
+            "gamma": np.ones(n_features, dtype=dtype),
+            "beta": np.zeros(n_features, dtype=dtype),
+        }
+        self.state = {
+            "running_mean": np.zeros(n_features, dtype=dtype),
+            "running_var": np.ones(n_features, dtype=dtype),
+        }
+
+    def forward(self, X, *, training=False, sample_weight=None):
+        gamma, beta = self.params["gamma"], self.params["beta"]
+        if not training:
+            mean, var = self.state["running_mean"], self.state["running_var"]
+            scale = gamma / np.sqrt(var + self.epsilon)
+            return (X - mean) * scale + beta
+        if sample_weight is None:
+            s = None
+            mean = X.mean(axis=0)
+            centered = X - mean
+            var = np.mean(centered * centered, axis=0)
+        else:
+            s = (sample_weight / sample_weight.sum()).astype(X.dtype, copy=False)
+            s = s[:, None]
+            mean = s.T @ X
+            centered = X - mean
+            var = (s.T @ (centered * centered))[0]
+            mean = mean[0]
+        inv_std = 1.0 / np.sqrt(var + X.dtype.type(self.epsilon))
+        x_hat = centered * inv_std
+        m = X.dtype.type(self.momentum)
+        running_mean, running_var = self.state["running_mean"], self.state["running_var"]
+        running_mean *= m
+        running_mean += (1 - m) * mean
+        running_var *= m
+        running_var += (1 - m) * var
+        self._cache_x_hat = x_hat
+        self._cache_inv_std = inv_std
+        self._cache_s = s
+        return x_hat * gamma + beta
+
+    def backward(self, dY):
+        x_hat, inv_std, s = self._cache_x_hat, self._cache_inv_std, self._cache_s
+        self.grads["gamma"] = (dY * x_hat).sum(axis=0)
+        self.grads["beta"] = dY.sum(axis=0)
+        dx_hat = dY * self.params["gamma"]
+        sum_dx_hat = dx_hat.sum(axis=0)
+        sum_dx_hat_x_hat = (dx_hat * x_hat).sum(axis=0)
+        if s is None:
+            s = dY.dtype.type(1.0 / dY.shape[0])
+        return (dx_hat - s * (sum_dx_hat + x_hat * sum_dx_hat_x_hat)) * inv_std
+
+    def __repr__(self):
+        return f"BatchNorm({self.params['gamma'].shape[0]}, momentum={self.momentum})"
+
+
+class Dropout(Layer):
+    """Inverted dropout: in training, zero each unit with probability ``rate``
+    and scale the survivors by ``1 / (1 - rate)``; identity at prediction.
+
+    Parameters
+    ----------
+    rate : float
+        Probability of dropping a unit, in [0, 1).
+    random_state : numpy.random.RandomState
+        Source of the masks (the estimator's generator).
+    """
+
+    def __init__(self, rate, random_state):
+        super().__init__()
+        self.rate = rate
+        self.random_state = random_state
+
+    def forward(self, X, *, training=False, sample_weight=None):
+        if not training or self.rate == 0:
+            self._cache_mask = None
+            return X
+        keep = self.random_state.random_sample(X.shape) >= self.rate
+        mask = keep.astype(X.dtype) / X.dtype.type(1.0 - self.rate)
+        self._cache_mask = mask
+        return X * mask
+
+    def backward(self, dY):
+        if self._cache_mask is None:
+            return dY
+        return dY * self._cache_mask
+
+    def __repr__(self):
+        return f"Dropout(rate={self.rate})"
+
+
+#: Activation name -> factory taking the estimator's activation options.
+ACTIVATIONS = {
+    "identity": lambda n_units, dtype, opts: Identity(),
+    "logistic": lambda n_units, dtype, opts: Sigmoid(),
+    "sigmoid": lambda n_units, dtype, opts: Sigmoid(),
+    "tanh": lambda n_units, dtype, opts: Tanh(),
+    "relu": lambda n_units, dtype, opts: ReLU(),
+    "leaky_relu": lambda n_units, dtype, opts: LeakyReLU(opts["leaky_relu_slope"]),
+    "prelu": lambda n_units, dtype, opts: PReLU(
+        np.full(n_units, opts["prelu_init"], dtype=dtype)
+    ),
+    "elu": lambda n_units, dtype, opts: ELU(opts["elu_alpha"]),
+    "maxout": lambda n_units, dtype, opts: Maxout(opts["maxout_pieces"]),
+}

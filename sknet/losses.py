@@ -1,0 +1,155 @@
+"""Output losses with their link functions folded in.
+
+Each loss takes raw scores ``Z`` (the last affine layer's output) and encoded
+targets, and returns ``(value, dZ)``: the sample-weighted mean loss and its
+gradient with respect to ``Z``. Computing the loss from the scores, rather
+than from probabilities, keeps it finite for any finite score (the log of a
+probability is written as a log-softmax or a softplus). ``link`` maps scores to
+predictions: probabilities for the classifiers, the mean for regression.
+
+Targets are encoded per batch by the estimator: class indices (int) for the
+softmax loss, a 0/1 matrix for the sigmoid loss (binary and multilabel), and a
+float matrix for the regression losses, so no one-hot matrix of the whole
+training set is ever built.
+"""
+
+import numpy as np
+from scipy.special import xlogy
+
+from .ops import log_softmax, safe_exp, sigmoid, softmax, softplus
+
+__all__ = [
+    "SoftmaxCrossEntropy",
+    "SigmoidCrossEntropy",
+    "SquaredError",
+    "PoissonDeviance",
+    "LOSSES",
+]
+
+
+def _weights(n, sample_weight, dtype):
+    """Per-sample weights normalized to sum to one, as a column."""
+    if sample_weight is None:
+        return None
+    w = np.asarray(sample_weight, dtype=dtype)
+    return (w / w.sum())[:, None]
+
+
+def _mean(per_sample, w):
+    """Weighted mean over samples of a (n,) or (n, k) array, summed over k."""
+    if w is None:
+        return float(per_sample.sum() / per_sample.shape[0])
+    if per_sample.ndim == 1:
+        return float(per_sample @ w[:, 0])
+    return float((per_sample * w).sum())
+
+
+class SoftmaxCrossEntropy:
+    """Multiclass log-loss ``-log softmax(z)[y]``; ``dZ = (softmax(z) - onehot(y)) / n``.
+
+    Targets are class indices of shape (n_samples,).
+    ``out_activation`` names the link as scikit-learn's ``out_activation_`` does.
+    """
+
+    out_activation = "softmax"
+
+    def link(self, Z):
+        return softmax(Z)
+
+    def __call__(self, Z, y, sample_weight=None):
+        n = Z.shape[0]
+        rows = np.arange(n)
+        logp = log_softmax(Z)
+        w = _weights(n, sample_weight, Z.dtype)
+        value = -_mean(logp[rows, y], w)
+        dZ = np.exp(logp, out=logp)
+        dZ[rows, y] -= 1
+        if w is None:
+            dZ /= n
+        else:
+            dZ *= w
+        return value, dZ
+
+
+class SigmoidCrossEntropy:
+    """Binary / multilabel log-loss per output, summed over outputs.
+
+    ``softplus(z) - y z`` is ``-y log(p) - (1 - y) log(1 - p)`` with
+    ``p = sigmoid(z)``, written so it never takes ``log(0)``;
+    ``dZ = (p - y) / n``. Targets are a 0/1 matrix (n_samples, n_outputs).
+    """
+
+    out_activation = "logistic"
+
+    def link(self, Z):
+        return sigmoid(Z)
+
+    def __call__(self, Z, Y, sample_weight=None):
+        n = Z.shape[0]
+        Y = Y.astype(Z.dtype, copy=False)
+        w = _weights(n, sample_weight, Z.dtype)
+        value = _mean(softplus(Z) - Y * Z, w)
+        dZ = sigmoid(Z)
+        dZ -= Y
+        if w is None:
+            dZ /= n
+        else:
+            dZ *= w
+        return value, dZ
+
+
+class SquaredError:
+    """Half squared error, averaged over samples and outputs.
+
+    ``value = mean((z - y)^2) / 2``; ``dZ = (z - y) / (n * n_outputs)``.
+    """
+
+    out_activation = "identity"
+
+    def link(self, Z):
+        return Z
+
+    def __call__(self, Z, Y, sample_weight=None):
+        n, k = Z.shape
+        w = _weights(n, sample_weight, Z.dtype)
+        dZ = Z - Y
+        value = 0.5 * _mean(dZ * dZ, w) / k
+        if w is None:
+            dZ /= n * k
+        else:
+            dZ *= w / k
+        return value, dZ
+
+
+class PoissonDeviance:
+    """Half Poisson deviance with a log link, summed over outputs.
+
+    With ``mu = exp(z)``: ``value = mean(y log(y / mu) - y + mu)`` written as
+    ``xlogy(y, y) - y z - y + exp(z)``; ``dZ = (mu - y) / n``.
+    """
+
+    out_activation = "exp"
+
+    def link(self, Z):
+        return safe_exp(Z)
+
+    def __call__(self, Z, Y, sample_weight=None):
+        n = Z.shape[0]
+        w = _weights(n, sample_weight, Z.dtype)
+        mu = safe_exp(Z)
+        value = _mean(xlogy(Y, Y) - Y * Z - Y + mu, w)
+        dZ = mu
+        dZ -= Y
+        if w is None:
+            dZ /= n
+        else:
+            dZ *= w
+        return value, dZ
+
+
+LOSSES = {
+    "softmax": SoftmaxCrossEntropy,
+    "logistic": SigmoidCrossEntropy,
+    "identity": SquaredError,
+    "exp": PoissonDeviance,
+}

@@ -1,0 +1,260 @@
+"""The network object: an ordered list of named layers and an output loss.
+
+:class:`Network` owns the forward and backward passes, lists its learnable
+arrays and their gradients in one fixed order, and exposes each layer's
+output for diagnostics. The estimators in :mod:`sknet.neural_network` build
+one with :func:`build_network` and train it with an optimizer; nothing here
+knows about scikit-learn's estimator contract.
+"""
+
+import numpy as np
+
+from .layers import ACTIVATIONS, BatchNorm, Dense, Dropout
+from .losses import LOSSES
+
+__all__ = ["Network", "build_network"]
+
+
+class Network:
+    """A feed-forward network: named layers followed by an output loss.
+
+    Parameters
+    ----------
+    layers : list of (str, Layer)
+        Layers in forward order, each with a unique name.
+    loss : callable
+        One of the losses of :mod:`sknet.losses`; its ``link`` maps the last
+        layer's raw scores to predictions.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sknet.network import build_network
+    >>> net = build_network(
+    ...     4, [5], 3, activation="relu", out_activation="softmax",
+    ...     random_state=np.random.RandomState(0), dtype=np.float64)
+    >>> net
+    Network(dense0=Dense(4, 5), relu0=ReLU(), dense1=Dense(5, 3), loss=softmax)
+    >>> net.predict(np.ones((2, 4))).shape
+    (2, 3)
+    >>> sorted(net.named_parameters())
+    ['dense0.W', 'dense0.b', 'dense1.W', 'dense1.b']
+    """
+
+    def __init__(self, layers, loss):
+        self.layers = list(layers)
+        self.loss = loss
+
+    # -- passes ---------------------------------------------------------
+    def forward(self, X, *, training=False, sample_weight=None):
+        """Raw output scores for ``X`` (before the output link).
+
+        In training mode every layer caches what its backward pass needs,
+        batch normalization uses (and updates) batch statistics, and dropout
+        draws a mask.
+        """
+        for _, layer in self.layers:
+            X = layer.forward(X, training=training, sample_weight=sample_weight)
+        return X
+
+    def backward(self, dZ):
+        """Backpropagate ``dZ`` (gradient w.r.t. the raw scores) through every layer."""
+        for _, layer in reversed(self.layers):
+            dZ = layer.backward(dZ)
+        return dZ
+
+    def predict(self, X):
+        """Predictions (probabilities or means) in evaluation mode."""
+        return self.loss.link(self.forward(X))
+
+    def loss_and_gradients(self, X, target, *, sample_weight=None, alpha=0.0):
+        """Loss of one batch with the L2 penalty; assigns every layer's ``grads``.
+
+        The penalty is ``alpha / 2 * sum ||W||^2 / n`` (``n`` the sum of the
+        sample weights, or the batch size), on weights only, as in
+        scikit-learn's MLP.
+
+        Returns
+        -------
+        loss : float
+        """
+        Z = self.forward(X, training=True, sample_weight=sample_weight)
+        value, dZ = self.loss(Z, target, sample_weight)
+        self.backward(dZ)
+        if alpha:
+            n = X.shape[0] if sample_weight is None else float(np.sum(sample_weight))
+            scale = alpha / n
+            penalty = 0.0
+            for layer in self.weight_layers():
+                W = layer.params["W"]
+                penalty += float(np.dot(W.ravel(), W.ravel()))
+                layer.grads["W"] += W.dtype.type(scale) * W
+            value += 0.5 * scale * penalty
+        return value
+
+    def evaluate_loss(self, X, target, *, sample_weight=None, alpha=0.0):
+        """Loss of ``X`` in evaluation mode (running statistics, no dropout)."""
+        value, _ = self.loss(self.forward(X), target, sample_weight)
+        if alpha:
+            n = X.shape[0] if sample_weight is None else float(np.sum(sample_weight))
+            sq = sum(float(np.dot(W.ravel(), W.ravel())) for W in self.coefs)
+            value += 0.5 * alpha * sq / n
+        return value
+
+    # -- parameters -----------------------------------------------------
+    def named_parameters(self):
+        """Dict ``'layer.key' -> array`` of every learnable array, in a fixed order."""
+        return {
+            f"{name}.{key}": array
+            for name, layer in self.layers
+            for key, array in layer.params.items()
+        }
+
+    def parameters(self):
+        """Learnable arrays as a list (the order of :meth:`named_parameters`)."""
+        return [a for _, layer in self.layers for a in layer.params.values()]
+
+    def gradients(self):
+        """Gradients of the last backward pass, aligned with :meth:`parameters`."""
+        return [layer.grads[key] for _, layer in self.layers for key in layer.params]
+
+    def named_state(self):
+        """Dict ``'layer.key' -> array`` of non-learnable buffers (running statistics)."""
+        return {
+            f"{name}.{key}": array
+            for name, layer in self.layers
+            for key, array in layer.state.items()
+        }
+
+    def weight_layers(self):
+        """The affine layers, in order (their ``W`` takes the L2 penalty)."""
+        return [layer for _, layer in self.layers if layer.has_weights]
+
+    @property
+    def coefs(self):
+        """Weight matrices of the affine layers (scikit-learn's ``coefs_``)."""
+        return [layer.params["W"] for layer in self.weight_layers()]
+
+    @property
+    def intercepts(self):
+        """Bias vectors of the affine layers (scikit-learn's ``intercepts_``)."""
+        return [layer.params["b"] for layer in self.weight_layers()]
+
+    # -- inspection -----------------------------------------------------
+    def layer_outputs(self, X, *, training=False):
+        """Output of every layer for ``X``, as a list of ``(name, array)``.
+
+        With ``training=False`` (the default) nothing is cached or updated.
+        """
+        outputs = []
+        for name, layer in self.layers:
+            X = layer.forward(X, training=training)
+            outputs.append((name, X))
+        return outputs
+
+    def recompute_running_stats(self, X, *, sample_weight=None):
+        """Set every batch-norm layer's running statistics to those of ``X``.
+
+        Used after full-batch training (L-BFGS), where the statistics of the
+        whole training set are the right ones for prediction.
+        """
+        for name, layer in self.layers:
+            if isinstance(layer, BatchNorm):
+                momentum, layer.momentum = layer.momentum, 0.0
+                try:
+                    X = layer.forward(X, training=True, sample_weight=sample_weight)
+                finally:
+                    layer.momentum = momentum
+            else:
+                X = layer.forward(X, training=False)
+        self.clear_cache()
+
+    def clear_cache(self):
+        """Release the arrays cached by the last training forward pass."""
+        for _, layer in self.layers:
+            layer.clear_cache()
+
+    def __repr__(self):
+        inner = ", ".join(f"{name}={layer!r}" for name, layer in self.layers)
+        return f"Network({inner}, loss={self.loss.out_activation})"
+
+
+def _default_init(rng, fan_in, fan_out, dtype):
+    W = rng.normal(0.0, 1.0 / np.sqrt(fan_in), (fan_in, fan_out)).astype(dtype)
+    return W, np.zeros(fan_out, dtype=dtype)
+
+
+def build_network(
+    n_features,
+    hidden_layer_sizes,
+    n_outputs,
+    *,
+    activation,
+    out_activation,
+    random_state,
+    dtype,
+    init_weights=None,
+    batch_norm=False,
+    batch_norm_momentum=0.9,
+    batch_norm_epsilon=1e-5,
+    dropout=0.0,
+    leaky_relu_slope=0.01,
+    prelu_init=0.25,
+    elu_alpha=1.0,
+    maxout_pieces=2,
+):
+    """Build a :class:`Network` from the estimators' hyperparameters.
+
+    Each hidden block is ``Dense -> [BatchNorm] -> activation -> [Dropout]``;
+    the output block is a ``Dense`` layer whose scores feed the loss named by
+    ``out_activation`` ('softmax', 'logistic', 'identity' or 'exp'). A maxout
+    block's ``Dense`` layer has ``maxout_pieces`` times the units.
+
+    Parameters
+    ----------
+    n_features, n_outputs : int
+    hidden_layer_sizes : sequence of int
+    activation : str
+        A key of :data:`sknet.layers.ACTIVATIONS`.
+    out_activation : str
+    random_state : numpy.random.RandomState
+        Draws the weights (through ``init_weights``) and the dropout masks.
+    dtype : dtype
+    init_weights : callable, default=None
+        ``init_weights(rng, fan_in, fan_out, dtype) -> (W, b)``, called once
+        per affine layer in forward order; Xavier with zero biases if None.
+
+    Returns
+    -------
+    Network
+    """
+    init_weights = init_weights or _default_init
+    options = dict(
+        leaky_relu_slope=leaky_relu_slope,
+        prelu_init=prelu_init,
+        elu_alpha=elu_alpha,
+        maxout_pieces=maxout_pieces,
+    )
+    pieces = maxout_pieces if activation == "maxout" else 1
+    act_name = "sigmoid" if activation == "logistic" else activation
+    layers = []
+    fan_in = n_features
+    for i, units in enumerate(hidden_layer_sizes):
+        W, b = init_weights(random_state, fan_in, units * pieces, dtype)
+        layers.append((f"dense{i}", Dense(W, b, input_grad=i > 0)))
+        if batch_norm:
+            bn = BatchNorm(
+                units * pieces,
+                dtype,
+                momentum=batch_norm_momentum,
+                epsilon=batch_norm_epsilon,
+            )
+            layers.append((f"batchnorm{i}", bn))
+        layers.append((f"{act_name}{i}", ACTIVATIONS[activation](units, dtype, options)))
+        if dropout:
+            layers.append((f"dropout{i}", Dropout(dropout, random_state)))
+        fan_in = units
+    n_hidden = len(hidden_layer_sizes)
+    W, b = init_weights(random_state, fan_in, n_outputs, dtype)
+    layers.append((f"dense{n_hidden}", Dense(W, b, input_grad=n_hidden > 0)))
+    return Network(layers, LOSSES[out_activation]())
