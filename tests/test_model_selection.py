@@ -456,18 +456,9 @@ def test_mlp_search_space():
     assert isinstance(sizes, tuple) and 1 <= len(sizes) <= 3
 
 
-def _sknet_mlp():
-    try:
-        from sknet import MLPClassifier
-
-        MLPClassifier(divergence_threshold=3.0)
-    except Exception:  # the estimator is not there yet
-        pytest.skip("sknet.MLPClassifier with divergence_threshold is not available")
-    return MLPClassifier
-
-
 def test_sknet_mlp_diverges_and_is_abandoned():
-    MLPClassifier = _sknet_mlp()
+    from sknet import MLPClassifier
+
     X, y = load_iris(return_X_y=True)
     X = StandardScaler().fit_transform(X)
     common = dict(
@@ -479,11 +470,17 @@ def test_sknet_mlp_diverges_and_is_abandoned():
         divergence_threshold=3.0,
         random_state=0,
     )
-    # the huge learning rate explodes within the first epoch(s)
+    batches_per_epoch = math.ceil(len(X) / 16)
+    # the huge learning rate explodes within the first of 30 epochs
     with pytest.raises(TrainingDivergedError) as info:
         MLPClassifier(learning_rate_init=1e3, **common).fit(X, y)
-    assert info.value.n_iter <= 1
-    assert info.value.n_batches < 2 * math.ceil(len(X) / 16)
+    assert info.value.n_iter == 0
+    assert 1 <= info.value.n_batches < batches_per_epoch
+    assert info.value.loss > 3.0 * info.value.initial_loss
+    # a sane learning rate is not stopped
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        MLPClassifier(learning_rate_init=1e-2, **common).fit(X, y)
     search = CoarseToFineSearchCV(
         MLPClassifier(**common),
         {"learning_rate_init": [1e3, 1e-2]},
