@@ -498,6 +498,25 @@ def test_sknet_mlp_diverges_and_is_abandoned():
     assert search.best_params_ == {"learning_rate_init": 1e-2}
 
 
+def test_mlp_search_space_drives_sknet_mlp_in_a_pipeline():
+    from sknet import MLPClassifier
+
+    X, y = load_iris(return_X_y=True)
+    pipe = Pipeline(
+        [("scale", StandardScaler()), ("clf", MLPClassifier(max_iter=3, random_state=0))]
+    )
+    space = mlp_search_space(prefix="clf__", width=(4, 16), depth=(1, 2))
+    search = CoarseToFineSearchCV(
+        pipe, space, n_stages=2, n_iter=3, top_k=2, cv=2, random_state=0
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        search.fit(X, y)
+    # every sampled value is a valid argument: no failures
+    assert (search.cv_results_["failure_reason"] == "").all()
+    assert set(search.best_params_) == set(space)
+
+
 # ---------------------------------------------------------------------------
 # distributed
 # ---------------------------------------------------------------------------
