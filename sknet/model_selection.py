@@ -448,7 +448,7 @@ def mlp_search_space(
     width=(16, 512),
     depth=(1, 2, 3),
     activation=("relu", "leaky_relu", "elu", "tanh"),
-    init=("auto",),
+    init=("auto", "he", "xavier"),
     batch_norm=(False, True),
     dropout=(0.0, 0.5),
 ):
@@ -518,7 +518,8 @@ class CoarseToFineSearchCV(BaseSearchCV):
 
     Stage 0 samples ``n_iter`` candidates from ``param_distributions``. Every
     next stage takes the ``top_k`` best candidates of the stage before
-    (candidates whose fit failed never count), narrows every space around
+    (candidates whose fit failed or scored NaN never count, whatever
+    ``error_score`` is), narrows every space around
     their values with :func:`narrow_distribution` (numeric ranges shrink to
     the winners' span plus ``margin``, clipped to the original range;
     categorical choices shrink to those the winners used) and samples
@@ -530,9 +531,9 @@ class CoarseToFineSearchCV(BaseSearchCV):
     Scores obtained under different budgets are not comparable, so
     ``best_index_`` (hence ``best_params_`` and the refit) is chosen only among
     the candidates of the stages whose ``stage_params`` equal the last
-    stage's; the refit thus uses the final stage's budget, or the estimator's
-    own when the final entry is ``{}``. ``rank_test_score`` still ranks all
-    candidates.
+    stage's, failed candidates excluded; the refit thus uses the final stage's
+    budget, or the estimator's own when the final entry is ``{}``.
+    ``rank_test_score`` still ranks all candidates, as scikit-learn does.
 
     When a fit raises (e.g. :class:`~sknet.exceptions.TrainingDivergedError`
     from an estimator with ``divergence_threshold`` set, which stops at the
@@ -776,7 +777,8 @@ n_splits_, refit_time_, multimetric_
     def _winners(self, results, stage):
         """Params of the ``top_k`` best successful candidates of ``stage``."""
         scores = np.asarray(results[self._ranking_key(results)], dtype=float)
-        idx = np.flatnonzero((np.asarray(results["stage"]) == stage) & np.isfinite(scores))
+        ok = _succeeded(results, scores)
+        idx = np.flatnonzero((np.asarray(results["stage"]) == stage) & ok)
         best = idx[np.argsort(-scores[idx], kind="stable")][: self.top_k]
         return [results["params"][i] for i in best]
 
@@ -786,12 +788,12 @@ n_splits_, refit_time_, multimetric_
             return super()._select_best_index(refit, refit_metric, results)
         fixed = self._per_stage_params()
         comparable = [s for s in range(self.n_stages) if fixed[s] == fixed[-1]]
-        mask = np.isin(results["stage"], comparable)
-        idx = np.flatnonzero(mask)
-        scores = np.asarray(results[f"mean_test_{refit_metric}"], dtype=float)[idx]
-        if np.isnan(scores).all():  # every fit failed: as scikit-learn, take the first
-            return int(idx[0])
-        return int(idx[np.nanargmax(scores)])
+        scores = np.asarray(results[f"mean_test_{refit_metric}"], dtype=float)
+        in_budget = np.isin(results["stage"], comparable)
+        idx = np.flatnonzero(in_budget & _succeeded(results, scores))
+        if len(idx) == 0:  # every fit failed: as scikit-learn, take the first
+            return int(np.flatnonzero(in_budget)[0])
+        return int(idx[np.argmax(scores[idx])])
 
     def _format_results(self, candidate_params, n_splits, out, more_results=None):
         results = super()._format_results(candidate_params, n_splits, out, more_results)
@@ -823,6 +825,15 @@ def _check_bounds(low, high, *, log):
             f"Bounds must satisfy {'0 < ' if log else ''}low < high; got {low!r}, {high!r}."
         )
     return low, high
+
+
+def _succeeded(results, scores):
+    """Candidates whose every fold fitted and scored a finite value.
+
+    A failed fit scores ``error_score``, which may be a finite number: the
+    failure column, not the score, tells failures apart.
+    """
+    return np.isfinite(scores) & (np.asarray(results["failure_reason"]) == "")
 
 
 def _is_categorical(space):

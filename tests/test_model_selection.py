@@ -14,6 +14,7 @@ from sklearn.model_selection import RandomizedSearchCV
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
+from sklearn.utils.estimator_checks import check_param_validation
 
 from sknet.exceptions import TrainingDivergedError
 from sknet.model_selection import (
@@ -343,6 +344,13 @@ def test_bad_configuration_raises(kwargs, match):
         _quadratic_search(**kwargs).fit(X_TOY, Y_TOY)
 
 
+def test_check_param_validation():
+    search = CoarseToFineSearchCV(
+        LogisticRegression(), {"C": log_uniform(1e-2, 1e2)}, n_stages=2, n_iter=2, cv=2
+    )
+    check_param_validation("CoarseToFineSearchCV", search)
+
+
 def test_parameter_validation():
     with pytest.raises(InvalidParameterError):
         _quadratic_search(n_stages=0).fit(X_TOY, Y_TOY)
@@ -448,6 +456,7 @@ def test_mlp_search_space():
     assert search_range(space["dropout"]) == SearchRange(0.0, 0.5, False, False)
     assert space["hidden_layer_sizes"].width == LogUniformInt(16, 512)
     assert space["batch_norm"] == [False, True]
+    assert space["init"] == ["auto", "he", "xavier"]
     fixed = mlp_search_space(prefix="mlp__", activation=["relu"], dropout=None)
     assert fixed["mlp__activation"] == ["relu"] and "mlp__dropout" not in fixed
     # samples are valid sklearn MLP arguments where the names coincide
