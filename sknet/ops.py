@@ -115,6 +115,7 @@ def safe_exp(z, out=None):
     >>> bool(np.isfinite(safe_exp(np.array([1e4]))).all())
     True
     """
-    upper = np.log(np.finfo(np.result_type(z, np.float32)).max)
+    # One below log(max): the rounded bound itself can overflow in float32.
+    upper = np.log(np.finfo(np.result_type(z, np.float32)).max) - 1.0
     out = np.clip(z, None, upper, out=out)
     return np.exp(out, out=out)

@@ -1,0 +1,254 @@
+"""Every layer's backward pass against centred differences, in float64.
+
+Each layer is checked on a random upstream gradient: the scalar
+``sum(forward(X) * G)`` has gradient ``backward(G)`` with respect to ``X``,
+and ``grads[key]`` with respect to each learnable array.
+"""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from sknet.layers import (
+    ELU,
+    BatchNorm,
+    Dense,
+    Dropout,
+    Identity,
+    LeakyReLU,
+    Maxout,
+    PReLU,
+    ReLU,
+    Sigmoid,
+    Tanh,
+)
+from sknet.losses import PoissonDeviance, SigmoidCrossEntropy, SoftmaxCrossEntropy, SquaredError
+from sknet.ops import log_softmax, safe_exp, sigmoid, softmax, softplus
+
+RTOL = 1e-6
+
+
+def rel_error(a, b):
+    return np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b)))
+
+
+def numerical_grad(f, x, h=1e-6):
+    """Centred differences of the scalar f() with respect to array x (in place)."""
+    grad = np.zeros_like(x)
+    it = np.nditer(x, flags=["multi_index"])
+    for _ in it:
+        i = it.multi_index
+        old = x[i]
+        x[i] = old + h
+        fp = f()
+        x[i] = old - h
+        fm = f()
+        x[i] = old
+        grad[i] = (fp - fm) / (2 * h)
+    return grad
+
+
+def _inputs(rng, shape):
+    # Keep entries away from the kinks of ReLU-like functions at 0.
+    X = rng.normal(size=shape)
+    X[np.abs(X) < 1e-3] = 0.5
+    return X
+
+
+def make_layers(rng):
+    n_units = 6
+    return {
+        "dense": Dense(rng.normal(size=(5, n_units)), rng.normal(size=n_units)),
+        "identity": Identity(),
+        "sigmoid": Sigmoid(),
+        "tanh": Tanh(),
+        "relu": ReLU(),
+        "leaky_relu": LeakyReLU(0.1),
+        "prelu": PReLU(rng.uniform(0.1, 0.4, size=5)),
+        "elu": ELU(1.3),
+        "maxout": Maxout(k=3),
+        "batchnorm": BatchNorm(5, np.float64, momentum=0.9, epsilon=1e-5),
+        "batchnorm_weighted": BatchNorm(5, np.float64),
+    }
+
+
+LAYER_NAMES = list(make_layers(np.random.RandomState(0)))
+
+
+@pytest.mark.parametrize("name", LAYER_NAMES)
+def test_layer_gradients(name):
+    rng = np.random.RandomState(42)
+    layer = make_layers(rng)[name]
+    n = 7
+    X = _inputs(rng, (n, 15 if name == "maxout" else 5))
+    sw = rng.uniform(0.2, 3.0, size=n) if name == "batchnorm_weighted" else None
+    if name.startswith("batchnorm"):
+        layer.params["gamma"][:] = rng.uniform(0.5, 2.0, size=5)
+        layer.params["beta"][:] = rng.normal(size=5)
+    G = rng.normal(size=layer.forward(X, training=True, sample_weight=sw).shape)
+
+    def scalar():
+        return float(np.sum(layer.forward(X, training=True, sample_weight=sw) * G))
+
+    layer.forward(X, training=True, sample_weight=sw)
+    dX = layer.backward(G)
+    assert rel_error(dX, numerical_grad(scalar, X)) < RTOL
+    for key, value in layer.params.items():
+        layer.forward(X, training=True, sample_weight=sw)
+        layer.backward(G)
+        analytic = layer.grads[key]
+        assert analytic.shape == value.shape
+        assert rel_error(analytic, numerical_grad(scalar, value)) < RTOL, key
+
+
+def test_dropout_gradient_with_fixed_mask():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(6, 4))
+    G = rng.normal(size=(6, 4))
+    layer = Dropout(0.4, np.random.RandomState(3))
+
+    def scalar():
+        layer.random_state = np.random.RandomState(3)  # the same mask every call
+        return float(np.sum(layer.forward(X, training=True) * G))
+
+    scalar()
+    dX = layer.backward(G)
+    assert rel_error(dX, numerical_grad(scalar, X)) < RTOL
+    # Inverted dropout: expectation kept, identity at prediction.
+    assert np.array_equal(layer.forward(X, training=False), X)
+    big = np.ones((2000, 50))
+    out = Dropout(0.5, np.random.RandomState(0)).forward(big, training=True)
+    assert set(np.unique(out)) == {0.0, 2.0}
+    assert abs(out.mean() - 1.0) < 0.02
+
+
+def test_dense_accepts_sparse_input_without_densifying():
+    rng = np.random.RandomState(0)
+    X = sp.random(8, 5, density=0.4, format="csr", random_state=0)
+    layer = Dense(rng.normal(size=(5, 3)), np.zeros(3), input_grad=False)
+    Y = layer.forward(X, training=True)
+    assert np.allclose(Y, X.toarray() @ layer.params["W"])
+    G = rng.normal(size=Y.shape)
+    assert layer.backward(G) is None
+    assert isinstance(layer.grads["W"], np.ndarray)
+    assert np.allclose(layer.grads["W"], X.toarray().T @ G)
+
+
+def test_batchnorm_running_statistics_and_eval_mode():
+    rng = np.random.RandomState(0)
+    bn = BatchNorm(3, np.float64, momentum=0.5)
+    X = rng.normal(loc=[1.0, -2.0, 5.0], scale=[1.0, 2.0, 0.5], size=(400, 3))
+    out = bn.forward(X, training=True)
+    assert np.allclose(out.mean(axis=0), 0, atol=1e-10)
+    assert np.allclose(out.std(axis=0), 1, atol=1e-3)
+    assert np.allclose(bn.state["running_mean"], 0.5 * X.mean(axis=0))
+    assert np.allclose(bn.state["running_var"], 0.5 + 0.5 * X.var(axis=0))
+    # Prediction uses the running statistics: one row gives the same answer
+    # alone as inside a batch.
+    first = bn.forward(X[:1], training=False)
+    assert np.allclose(first, bn.forward(X, training=False)[:1])
+    # A one-row training batch has zero variance: finite output thanks to eps.
+    assert np.isfinite(bn.forward(X[:1], training=True)).all()
+
+
+def test_batchnorm_weighted_equals_repeated_rows():
+    rng = np.random.RandomState(1)
+    X = rng.normal(size=(5, 4))
+    w = np.array([1, 2, 0, 3, 1])
+    a = BatchNorm(4, np.float64).forward(X, training=True, sample_weight=w.astype(float))
+    b = BatchNorm(4, np.float64).forward(np.repeat(X, w, axis=0), training=True)
+    first_copy = (np.cumsum(w) - w)[w > 0]
+    assert np.allclose(a[w > 0], b[first_copy])
+
+
+def test_maxout_takes_max_of_k_pieces():
+    X = np.array([[1.0, 5.0, -1.0, -3.0]])
+    assert np.array_equal(Maxout(k=2).forward(X), [[5.0, -1.0]])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", LAYER_NAMES)
+def test_layers_preserve_dtype(name, dtype):
+    rng = np.random.RandomState(0)
+    layer = make_layers(rng)[name]
+    for key in layer.params:
+        layer.params[key] = layer.params[key].astype(dtype)
+    for key in layer.state:
+        layer.state[key] = layer.state[key].astype(dtype)
+    X = rng.normal(size=(4, 15 if name == "maxout" else 5)).astype(dtype)
+    Y = layer.forward(X, training=True)
+    assert Y.dtype == dtype
+    assert layer.backward(np.ones_like(Y)).dtype == dtype
+    assert all(g.dtype == dtype for g in layer.grads.values())
+
+
+# -- stable math --------------------------------------------------------
+EXTREME = np.array([[-1e3, 0.0, 1e3], [1e3, 1e3, -1e3], [-1e3, -1e3, -1e3]])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_ops_are_finite_at_extremes(dtype):
+    Z = EXTREME.astype(dtype)
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        p = softmax(Z)
+        assert np.allclose(p.sum(axis=1), 1)
+        assert np.isfinite(log_softmax(Z)).all()
+        assert np.isfinite(softplus(Z)).all()
+        s = sigmoid(Z)
+        assert s.min() == 0 and s.max() == 1
+    assert np.isfinite(safe_exp(np.array([1e3], dtype=dtype))).all()
+
+
+@pytest.mark.parametrize(
+    "loss, target",
+    [
+        (SoftmaxCrossEntropy(), np.array([0, 2, 1])),
+        (SigmoidCrossEntropy(), np.array([[1, 0, 1], [0, 1, 0], [1, 1, 0]], float)),
+        (SquaredError(), np.ones((3, 3))),
+    ],
+)
+def test_losses_are_finite_at_extremes(loss, target):
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        value, dZ = loss(EXTREME.copy(), target)
+    assert np.isfinite(value) and np.isfinite(dZ).all()
+
+
+def test_softmax_loss_of_confident_wrong_score_is_the_margin():
+    value, _ = SoftmaxCrossEntropy()(np.array([[1e3, 0.0]]), np.array([1]))
+    assert value == pytest.approx(1e3)
+    value, _ = SigmoidCrossEntropy()(np.array([[-1e3]]), np.array([[1.0]]))
+    assert value == pytest.approx(1e3)
+
+
+LOSS_CASES = {
+    "softmax": (SoftmaxCrossEntropy(), lambda rng: rng.randint(0, 4, size=6)),
+    "sigmoid": (SigmoidCrossEntropy(), lambda rng: rng.randint(0, 2, size=(6, 4)).astype(float)),
+    "squared": (SquaredError(), lambda rng: rng.normal(size=(6, 4))),
+    "poisson": (PoissonDeviance(), lambda rng: rng.poisson(2.0, size=(6, 4)).astype(float)),
+}
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("name", list(LOSS_CASES))
+def test_loss_gradients(name, weighted):
+    rng = np.random.RandomState(0)
+    loss, make_target = LOSS_CASES[name]
+    target = make_target(rng)
+    Z = rng.normal(size=(6, 4))
+    sw = rng.uniform(0.1, 2.0, size=6) if weighted else None
+    _, dZ = loss(Z.copy(), target, sw)
+    numeric = numerical_grad(lambda: loss(Z.copy(), target, sw)[0], Z)
+    assert rel_error(dZ, numeric) < RTOL
+
+
+def test_losses_match_sklearn_values():
+    from sklearn.metrics import log_loss, mean_poisson_deviance
+
+    rng = np.random.RandomState(0)
+    Z = rng.normal(size=(50, 3))
+    y = rng.randint(0, 3, size=50)
+    value, _ = SoftmaxCrossEntropy()(Z, y)
+    assert value == pytest.approx(log_loss(y, softmax(Z), labels=[0, 1, 2]))
+    counts = rng.poisson(3.0, size=(50, 1)).astype(float)
+    value, _ = PoissonDeviance()(Z[:, :1], counts)
+    assert value == pytest.approx(0.5 * mean_poisson_deviance(counts, np.exp(Z[:, :1])))
