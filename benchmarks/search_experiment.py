@@ -31,7 +31,6 @@ import warnings
 
 import numpy as np
 import sklearn
-from scipy import stats
 from sklearn.base import BaseEstimator
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
