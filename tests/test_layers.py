@@ -28,8 +28,9 @@ from sknet.ops import log_softmax, safe_exp, sigmoid, softmax, softplus
 RTOL = 1e-6
 
 
-def rel_error(a, b):
-    return np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b)))
+def rel_error(a, b, floor=1e-8):
+    """Largest elementwise relative error; ``floor`` keeps exact zeros comparable."""
+    return np.max(np.abs(a - b) / np.maximum(floor, np.abs(a) + np.abs(b)))
 
 
 def numerical_grad(f, x, h=1e-6):
