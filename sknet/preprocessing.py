@@ -379,6 +379,7 @@ class Whitening(TransformerMixin, BaseEstimator):
         """
         X = validate_data(self, X, dtype=_FLOAT_DTYPES)
         self._check_n_samples(0, X.shape[0])
+        self._check_n_components(X.shape[1])
         d = X.shape[1]
         self.n_samples_seen_ = 0
         self.mean_ = np.zeros(d)
@@ -410,6 +411,7 @@ class Whitening(TransformerMixin, BaseEstimator):
         first_call = not hasattr(self, "n_samples_seen_")
         X = validate_data(self, X, reset=first_call, dtype=_FLOAT_DTYPES)
         d = X.shape[1]
+        self._check_n_components(d)
         if first_call:
             self._check_n_samples(0, X.shape[0])
             self.n_samples_seen_ = 0
@@ -421,6 +423,13 @@ class Whitening(TransformerMixin, BaseEstimator):
         scatter = self._accumulate(X, scatter)
         self._decompose(scatter)
         return self
+
+    def _check_n_components(self, n_features):
+        # Checked before any statistic is updated, so a bad value leaves a
+        # fitted estimator as it was.
+        k = self.n_components
+        if isinstance(k, Integral) and k > n_features:
+            raise ValueError(f"n_components={k} must be <= n_features={n_features}.")
 
     @staticmethod
     def _check_n_samples(n_seen, n_new):
@@ -482,10 +491,7 @@ class Whitening(TransformerMixin, BaseEstimator):
         k = self.n_components
         if k is None:
             k = d
-        elif isinstance(k, Integral):
-            if k > d:
-                raise ValueError(f"n_components={k} must be <= n_features={d}.")
-        else:
+        elif not isinstance(k, Integral):
             k = int(np.searchsorted(np.cumsum(ratio), k)) + 1
             k = min(k, d)
 

@@ -295,6 +295,14 @@ def test_n_components_float_and_int():
     assert np.linalg.matrix_rank(zca.transform(X)) == 2
     with pytest.raises(ValueError, match="n_components=6 must be <= n_features=5"):
         Whitening(n_components=6).fit(X)
+    # A bad value leaves an incrementally fitted estimator untouched.
+    w = Whitening(method="pca").partial_fit(X[:200])
+    mean, cov = w.mean_.copy(), w.covariance_.copy()
+    with pytest.raises(ValueError, match="n_components=6"):
+        w.set_params(n_components=6).partial_fit(X[200:])
+    assert w.n_samples_seen_ == 200
+    assert_array_equal(w.mean_, mean)
+    assert_array_equal(w.covariance_, cov)
 
 
 def test_pandas_output_and_feature_names():
