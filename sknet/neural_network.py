@@ -25,6 +25,7 @@ from sklearn.base import (
     _fit_context,
     is_classifier,
 )
+from sklearn.callback import CallbackSupportMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
@@ -78,6 +79,15 @@ _SCHEDULES = {"constant", "invscaling", "adaptive", "step", "exponential", "cosi
 _LARGE_VALUE = 1e10
 # A final training loss this many times the first epoch's is a divergence.
 _DIVERGED_FACTOR = 10.0
+# Attributes of scikit-learn's callback machinery (sklearn.callback).
+_CALLBACK_ATTRS = {
+    "_skl_callbacks",
+    "_skl_callbacks_to_teardown",
+    "_callback_fit_ctx",
+    "_parent_callback_ctx",
+}
+# track_training records statistics on at most this many training samples.
+_TRACK_SAMPLES = 1000
 
 
 def _max_abs(X):
@@ -85,7 +95,7 @@ def _max_abs(X):
     return float(np.max(np.abs(data))) if data.size else 0.0
 
 
-class BaseMLP(BaseEstimator, metaclass=ABCMeta):
+class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
     """Shared fit / predict machinery of the sknet MLP estimators.
 
     Not for direct use: use :class:`MLPClassifier` or :class:`MLPRegressor`.
@@ -135,6 +145,7 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         "lr_decay": [Interval(Real, 0, 1, closed="right")],
         "lr_min": [Interval(Real, 0, None, closed="left")],
         "divergence_threshold": [Interval(Real, 1, None, closed="neither"), None],
+        "track_training": ["boolean"],
     }
 
     @abstractmethod
@@ -180,6 +191,7 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         lr_decay,
         lr_min,
         divergence_threshold,
+        track_training=False,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -221,6 +233,7 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         self.lr_decay = lr_decay
         self.lr_min = lr_min
         self.divergence_threshold = divergence_threshold
+        self.track_training = track_training
 
     # ------------------------------------------------------------------
     # subclass hooks
@@ -372,12 +385,14 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
             raise
 
     def _backup(self, *, deep):
-        params = set(self._get_param_names())
-        state = {k: v for k, v in vars(self).items() if k not in params}
+        # Callbacks and their contexts belong to the user and to the running
+        # fit: they are neither copied nor rolled back.
+        keep = set(self._get_param_names()) | _CALLBACK_ATTRS
+        state = {k: v for k, v in vars(self).items() if k not in keep}
         return copy.deepcopy(state) if deep else state
 
     def _restore(self, backup):
-        params = set(self._get_param_names())
+        params = set(self._get_param_names()) | _CALLBACK_ATTRS
         for key in [k for k in vars(self) if k not in params]:
             delattr(self, key)
         for key, value in backup.items():
@@ -415,10 +430,23 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         if sp.issparse(X) and X.format == "csc":
             X = X.tocsr()  # row batches; still sparse, never densified
 
+        # sklearn.callback: the fit is one task, each epoch (L-BFGS iteration)
+        # a subtask; a callback's on_fit_task_end returning True stops training.
+        callback_ctx = self._init_callback_context(
+            max_subtasks=1 if incremental else self.max_iter
+        )
+        callback_kw = dict(
+            X=X,
+            y=y,
+            metadata=None if sample_weight is None else {"sample_weight": sample_weight},
+        )
+        callback_ctx.call_on_fit_task_begin(estimator=self, **callback_kw)
         if self.solver == "lbfgs":
-            self._fit_lbfgs(X, target, sample_weight)
+            self._fit_lbfgs(X, target, sample_weight, callback_ctx, callback_kw)
         else:
-            self._fit_stochastic(X, target, sample_weight, incremental)
+            self._fit_stochastic(
+                X, target, sample_weight, incremental, callback_ctx, callback_kw
+            )
 
         self.network_.clear_cache()
         params = self.network_.parameters()
@@ -427,7 +455,37 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
                 "Solver produced non-finite parameter weights. The input data may"
                 " contain large values and need to be preprocessed."
             )
+        callback_ctx.call_on_fit_task_end(
+            estimator=self, reconstruction_attributes={}, **callback_kw
+        )
         return self
+
+    def _snapshot(self):
+        """Fitted attributes of a copy frozen at this point of training (callbacks)."""
+        network = copy.deepcopy(self.network_)
+        network.clear_cache()
+        return {
+            "network_": network,
+            "coefs_": network.coefs,
+            "intercepts_": network.intercepts,
+        }
+
+    def _track_sample(self, X, target):
+        """Up to _TRACK_SAMPLES training rows, evenly spread (no random draw)."""
+        n = X.shape[0]
+        idx = np.unique(np.linspace(0, n - 1, min(n, _TRACK_SAMPLES)).astype(np.intp))
+        return X[idx], target[idx]
+
+    def _record_training_stats(self, X_track, t_track, grads, updates):
+        from .diagnostics import network_statistics
+
+        with np.errstate(all="ignore"):
+            self.history_["layer_stats"].append(
+                network_statistics(
+                    self.network_, X_track, gradients=grads, updates=updates
+                )
+            )
+            self.history_["train_score"].append(self._score_arrays(X_track, t_track, None))
 
     def _apply_class_weight(self, target, sample_weight, incremental):
         return sample_weight
@@ -442,7 +500,7 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
             )
 
     # -- L-BFGS ---------------------------------------------------------
-    def _fit_lbfgs(self, X, target, sample_weight):
+    def _fit_lbfgs(self, X, target, sample_weight, callback_ctx, callback_kw):
         net = self.network_
         params = net.parameters()
         sizes = np.cumsum([0] + [p.size for p in params])
@@ -466,6 +524,7 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
 
         history = self.history_
         start = time.perf_counter()
+        n_reported = [0]
 
         def callback(intermediate_result):
             history["loss"].append(float(intermediate_result.fun))
@@ -476,6 +535,16 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
                     "Iteration %d, loss = %.8f"
                     % (len(history["loss"]), intermediate_result.fun)
                 )
+            n_reported[0] += 1
+            if n_reported[0] <= self.max_iter:
+                # scipy reports the iteration once it is over: begin and end it here.
+                unpack(intermediate_result.x)
+                ctx = callback_ctx.subcontext(task_name="iteration")
+                ctx.call_on_fit_task_begin(estimator=self, **callback_kw)
+                if ctx.call_on_fit_task_end(
+                    estimator=self, reconstruction_attributes=self._snapshot, **callback_kw
+                ):
+                    raise StopIteration
 
         x0 = np.concatenate([p.ravel() for p in params]).astype(np.float64)
         try:
@@ -515,8 +584,16 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
 
     # -- stochastic solvers --------------------------------------------
     def _split_validation(self, X, target, sample_weight):
-        # Multilabel targets are not stratified, as in scikit-learn.
-        stratify = target if is_classifier(self) and target.ndim == 1 else None
+        # Multiclass (class indices) and binary (one 0/1 column) targets are
+        # stratified; multilabel targets are not, as in scikit-learn. (
+        # scikit-learn stratifies binary y only: its multiclass target is
+        # one-hot, and it skips every target with more than one column.)
+        stratify = None
+        if is_classifier(self):
+            if target.ndim == 1:
+                stratify = target
+            elif target.shape[1] == 1:
+                stratify = target[:, 0]
         arrays = [X, target] + ([sample_weight] if sample_weight is not None else [])
         parts = train_test_split(
             *arrays,
@@ -533,7 +610,7 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
             )
         return X_train, t_train, sw_train, X_val, t_val, sw_val
 
-    def _fit_stochastic(self, X, target, sample_weight, incremental):
+    def _fit_stochastic(self, X, target, sample_weight, incremental, callback_ctx, callback_kw):
         net = self.network_
         if not incremental or not hasattr(self, "_optimizer"):
             self._optimizer = self._make_optimizer()
@@ -565,6 +642,12 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         grads_of = net.gradients
         optimizer, schedule = self._optimizer, self._schedule
         history = self.history_
+        track = self.track_training
+        if track:
+            X_track, t_track = self._track_sample(X_train, t_train)
+            names = list(net.named_parameters())
+            history.setdefault("layer_stats", [])
+            history.setdefault("train_score", [])
         indices = np.arange(n_samples)
         first_loss = None
         n_batches = 0
@@ -572,7 +655,12 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         try:
             for _ in range(self.max_iter):
                 start = time.perf_counter()
+                epoch_ctx = callback_ctx.subcontext(task_name="epoch")
+                epoch_ctx.call_on_fit_task_begin(
+                    estimator=self, reconstruction_attributes=self._snapshot, **callback_kw
+                )
                 lr = schedule(len(history["loss"]), self.t_)
+                last_grads = last_updates = None
                 if self.shuffle:
                     self._random_state.shuffle(indices)
                 accumulated = 0.0
@@ -590,7 +678,15 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
                     if first_loss is None:
                         first_loss = batch_loss
                     self._check_batch_loss(batch_loss, first_loss, n_batches, lr)
+                    if track and begin + batch_size >= n_samples:
+                        # The epoch's last step is the one track_training reports.
+                        before = [p.copy() for p in params]
+                        last_grads = dict(zip(names, [g.copy() for g in grads_of()]))
                     optimizer.step(params, grads_of(), lr)
+                    if last_grads is not None and last_updates is None:
+                        last_updates = {
+                            k: p - b for k, p, b in zip(names, params, before)
+                        }
                     accumulated += batch_loss * (min(begin + batch_size, n_samples) - begin)
 
                 self.n_iter_ += 1
@@ -605,8 +701,14 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
                     diverged = self._track_validation(X_val, t_val, sw_val)
                 else:
                     diverged = self._track_training_loss()
+                if track:
+                    self._record_training_stats(X_track, t_track, last_grads, last_updates)
                 history["seconds"].append(time.perf_counter() - start)
                 if diverged:
+                    break
+                if epoch_ctx.call_on_fit_task_end(
+                    estimator=self, reconstruction_attributes=self._snapshot, **callback_kw
+                ):
                     break
 
                 if self._no_improvement_count > self.n_iter_no_change:
@@ -759,6 +861,45 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
             The fitted estimator.
         """
         return self._fit(X, y, sample_weight=sample_weight, incremental=False)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def initialize(self, X, y):
+        """Build the untrained network exactly as ``fit`` would, without training.
+
+        The data are validated, the classes (or outputs) read from ``y`` and
+        ``network_`` built with the weights ``fit`` would start from (the same
+        draws for the same ``random_state``). The estimator then predicts with
+        its initial weights; :func:`sknet.diagnostics.check_initial_loss` uses
+        this to check the loss before any update. A later ``fit`` starts over
+        unless ``warm_start=True``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            The target values.
+
+        Returns
+        -------
+        self : object
+            The estimator with an untrained ``network_`` and ``n_iter_ == 0``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sknet import MLPClassifier
+        >>> X = np.random.RandomState(0).randn(30, 4)
+        >>> y = np.arange(30) % 3
+        >>> clf = MLPClassifier(hidden_layer_sizes=(8,), random_state=0).initialize(X, y)
+        >>> clf.n_iter_, clf.predict_proba(X).shape
+        (0, (30, 3))
+        """
+        self._hidden_sizes()
+        X, target = self._validate_input(X, y, incremental=False, reset=True)
+        self._random_state = check_random_state(self.random_state)
+        self._initialize(X.shape[1], target, X.dtype)
+        return self
 
     def _check_solver(self):
         if self.solver not in _STOCHASTIC_SOLVERS:
@@ -983,6 +1124,16 @@ default='auto'
         exceeds this many times the first mini-batch's loss or becomes
         non-finite; the estimator keeps its previous state. Useful in
         hyperparameter searches to abandon diverging candidates early.
+
+    track_training : bool, default=False
+        Stochastic solvers only: after each epoch, record in ``history_``
+        the statistics of every layer (``'layer_stats'``, one list of
+        :func:`sknet.diagnostics.network_statistics` records per epoch: mean
+        and std of the activations, dead ReLUs, saturated units, gradient
+        norms and update-to-weight ratios of the epoch's last step) and the
+        score on the training data (``'train_score'``), both measured on at
+        most 1000 training samples spread evenly over the training set. It
+        draws no random numbers, so it does not change the fit.
 """
 
 _COMMON_ATTRS_DOC = """
@@ -1033,8 +1184,9 @@ _COMMON_ATTRS_DOC = """
         The trained network: layers, parameters, and ``layer_outputs(X)``.
 
     history_ : dict of list
-        Per epoch: 'loss', 'learning_rate', 'seconds', and with early stopping
-        'val_loss' and 'val_score'.
+        Per epoch: 'loss', 'learning_rate', 'seconds', with early stopping
+        'val_loss' and 'val_score', and with ``track_training=True``
+        'train_score' and 'layer_stats'.
 """
 
 
@@ -1127,6 +1279,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         lr_min=0.0,
         divergence_threshold=None,
         class_weight=None,
+        track_training=False,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -1169,6 +1322,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             lr_decay=lr_decay,
             lr_min=lr_min,
             divergence_threshold=divergence_threshold,
+            track_training=track_training,
         )
         self.class_weight = class_weight
 
@@ -1358,6 +1512,11 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         y_pred = self._checked_forward(X)
         if len(self.classes_) == 1 and self._label_binarizer.y_type_ != "multilabel-indicator":
             return np.ones((y_pred.shape[0], 1), dtype=y_pred.dtype)
+        if self.out_activation_ == "logistic":
+            # A sigmoid rounds to exactly 0 or 1 beyond |z| ~ 37; no finite
+            # evidence makes a class certain, so keep probabilities inside (0, 1).
+            eps = np.finfo(y_pred.dtype).eps
+            np.clip(y_pred, eps, 1 - eps, out=y_pred)
         if self.n_outputs_ == 1:
             y_pred = y_pred.ravel()
         if y_pred.ndim == 1:
@@ -1453,6 +1612,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         lr_decay=0.5,
         lr_min=0.0,
         divergence_threshold=None,
+        track_training=False,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -1495,6 +1655,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
             lr_decay=lr_decay,
             lr_min=lr_min,
             divergence_threshold=divergence_threshold,
+            track_training=track_training,
         )
 
     def _validate_input(self, X, y, incremental, reset):
