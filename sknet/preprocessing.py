@@ -4,8 +4,8 @@ The lecture's pipeline is original -> zero-centered -> normalized, or
 original -> decorrelated -> whitened. :class:`Centerer` covers the first path
 (per-feature mean, the "mean image", and per-channel mean / std of flattened
 image batches); :class:`Whitening` covers the second (PCA and ZCA whitening
-with a regularizer ``epsilon``, optional reduction, and a one-pass
-``partial_fit`` for data that does not fit in memory). Both keep float32 as
+with a regularizer ``epsilon`` and optional reduction). Both have a one-pass
+``partial_fit`` for data that does not fit in memory, and both keep float32 as
 float32 and reject sparse input with scikit-learn's usual ``TypeError``:
 centering a sparse matrix would make it dense.
 """
@@ -80,13 +80,13 @@ class Centerer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     ----------
     mean_ : ndarray of shape (n_features_in_,) or (n_channels,)
         Per-feature (the flattened mean image) or per-channel mean, float64.
-    var_ : ndarray of the same shape as ``mean_`` or None
-        Variance (ddof=0). None when ``with_std=False``.
+    var_ : ndarray of the same shape as ``mean_``
+        Variance (ddof=0), computed also when ``with_std=False``.
     scale_ : ndarray of the same shape as ``mean_`` or None
         Divisor applied after centering: the std, with 1 where the std is
         zero. None when ``with_std=False``.
     n_samples_seen_ : int
-        Number of samples seen in ``fit``.
+        Number of samples seen by ``fit`` or since it by ``partial_fit``.
     n_features_in_ : int
         Number of features seen in ``fit``.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -127,14 +127,16 @@ class Centerer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self.n_channels = n_channels
         self.channel_layout = channel_layout
 
+    def _check_channels(self, n_features):
+        if self.per == "channel" and n_features % self.n_channels:
+            raise ValueError(
+                f"With per='channel', n_features ({n_features}) must be a multiple "
+                f"of n_channels={self.n_channels}."
+            )
+
     def _channel_view(self, X):
         """Reshape (n, d) to (n, C, P) so channels sit on axis 1."""
-        n, d = X.shape
-        if d % self.n_channels:
-            raise ValueError(
-                f"With per='channel', n_features ({d}) must be a multiple of "
-                f"n_channels={self.n_channels}."
-            )
+        n = X.shape[0]
         if self.channel_layout == "last":
             return X.reshape(n, -1, self.n_channels).transpose(0, 2, 1)
         return X.reshape(n, self.n_channels, -1)
@@ -165,17 +167,62 @@ class Centerer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             Fitted transformer.
         """
         X = validate_data(self, X, dtype=_FLOAT_DTYPES)
+        self._check_channels(X.shape[1])
+        self._reset()
+        self._accumulate(X)
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None):
+        """Update the mean and variance with a chunk of samples.
+
+        One pass over data that does not fit in memory (e.g. the mean image
+        of a large image set); the result equals ``fit`` on all chunks
+        stacked, up to rounding.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            A chunk of training data.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : Centerer
+            Updated transformer.
+        """
+        first_call = not hasattr(self, "n_samples_seen_")
+        X = validate_data(self, X, reset=first_call, dtype=_FLOAT_DTYPES)
+        self._check_channels(X.shape[1])
+        if first_call:
+            self._reset()
+        self._accumulate(X)
+        return self
+
+    def _reset(self):
+        self.n_samples_seen_ = 0
+        self.mean_ = 0.0
+        self.var_ = 0.0
+
+    def _accumulate(self, X):
+        """Merge the chunk's mean and variance (Chan et al.'s pairwise update)."""
         data, axes = (X, 0) if self.per == "feature" else (self._channel_view(X), (0, 2))
-        self.mean_ = np.mean(data, axis=axes, dtype=np.float64)
+        mean_b = np.mean(data, axis=axes, dtype=np.float64)
+        var_b = np.var(data, axis=axes, dtype=np.float64)
+        na, nb = self.n_samples_seen_, X.shape[0]
+        n = na + nb
+        delta = mean_b - self.mean_
+        # Weights are sample counts: every sample adds the same number of
+        # values (pixels) to each statistic.
+        self.var_ = (na * self.var_ + nb * var_b + delta**2 * (na * nb / n)) / n
+        self.mean_ = self.mean_ + delta * (nb / n)
+        self.n_samples_seen_ = n
         if self.with_std:
-            self.var_ = np.var(data, axis=axes, dtype=np.float64)
             std = np.sqrt(self.var_)
             self.scale_ = np.where(_is_constant(std, self.mean_, X.dtype), 1.0, std)
         else:
-            self.var_ = None
             self.scale_ = None
-        self.n_samples_seen_ = X.shape[0]
-        return self
 
     def transform(self, X, copy=True):
         """Center (and scale) ``X`` with the fitted statistics.

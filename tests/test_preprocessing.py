@@ -56,7 +56,8 @@ def test_centerer_mean_image_is_zero_mean():
     c = Centerer().fit(X)
     assert_allclose(c.mean_, X.mean(axis=0))
     assert_allclose(c.transform(X).mean(axis=0), 0, atol=1e-12)
-    assert c.scale_ is None and c.var_ is None
+    assert c.scale_ is None
+    assert_allclose(c.var_, X.var(axis=0))
 
 
 def test_centerer_with_std_equals_standard_scaler():
@@ -102,9 +103,28 @@ def test_centerer_per_channel_known_statistics(layout, with_std):
     assert_allclose(c.inverse_transform(Z), X)
 
 
+@pytest.mark.parametrize(
+    "params", [{}, {"with_std": True}, {"per": "channel", "n_channels": 4, "with_std": True}]
+)
+def test_centerer_partial_fit_equals_fit(params):
+    X = correlated(n=300, d=8)
+    full = Centerer(**params).fit(X)
+    inc = Centerer(**params)
+    for chunk in np.array_split(X, [1, 50, 51, 200]):
+        inc.partial_fit(chunk)
+    assert inc.n_samples_seen_ == 300
+    assert_allclose(inc.mean_, full.mean_, rtol=1e-12)
+    assert_allclose(inc.var_, full.var_, rtol=1e-12)
+    assert_allclose(inc.transform(X), full.transform(X), atol=1e-12)
+
+
 def test_centerer_channel_count_must_divide_features():
     with pytest.raises(ValueError, match="multiple of n_channels=3"):
         Centerer(per="channel", n_channels=3).fit(np.ones((4, 10)))
+    c = Centerer(per="channel", n_channels=3)
+    with pytest.raises(ValueError, match="multiple of n_channels=3"):
+        c.partial_fit(np.ones((4, 10)))
+    assert not hasattr(c, "n_samples_seen_")
 
 
 def test_centerer_float32_and_round_trip():
