@@ -284,10 +284,15 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         count = [0]
 
         def init_weights(rng, fan_in, fan_out, dtype):
-            W, b = self._init_weights(rng, fan_in, fan_out, dtype)
-            if self.bias_init is not None and count[0] < n_hidden:
-                b[...] = self.bias_init
+            hidden = count[0] < n_hidden
             count[0] += 1
+            if not hidden and self.init == "auto":
+                # He's factor 2 compensates for a ReLU after the layer; none
+                # follows the output layer, so 'auto' gives it Xavier.
+                return init_layer("xavier", rng, fan_in, fan_out, dtype)
+            W, b = self._init_weights(rng, fan_in, fan_out, dtype)
+            if self.bias_init is not None and hidden:
+                b[...] = self.bias_init
             return W, b
 
         return build_network(
@@ -1082,7 +1087,9 @@ default='auto'
         ``1 / sqrt(fan_in)``; 'he' has std ``sqrt(2 / fan_in)``;
         'glorot_uniform' is scikit-learn's scheme (biases drawn too); 'zeros'
         shows why symmetry must be broken. 'auto' picks 'he' for the ReLU
-        family (relu, leaky_relu, prelu, elu, maxout) and 'xavier' otherwise.
+        family (relu, leaky_relu, prelu, elu, maxout) and 'xavier' otherwise,
+        for the hidden layers; the output layer, which no ReLU follows, gets
+        'xavier'.
 
     init_scale : float, default=0.01
         Standard deviation of the 'normal' initialization.
