@@ -657,6 +657,7 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         first_loss = None
         n_batches = 0
         self.n_iter_ = 0
+        diverged_warned = False
         try:
             for _ in range(self.max_iter):
                 start = time.perf_counter()
@@ -754,6 +755,7 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
                 f"learning_rate_init={self.learning_rate_init} is probably too high.",
                 DivergenceWarning,
             )
+            diverged_warned = True
         except KeyboardInterrupt:
             if incremental:
                 # A loop of partial_fit calls must stop when the user asks;
@@ -761,12 +763,25 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
                 raise
             warnings.warn("Training interrupted by user.")
 
-        if early_stopping:
-            self._load_best()
-        elif self.loss_curve_ and (
+        diverged = bool(self.loss_curve_) and (
             not np.isfinite(self.loss_)
             or self.loss_ > _DIVERGED_FACTOR * self.loss_curve_[0]
-        ):
+        )
+        if early_stopping:
+            self._load_best()
+            # The restored weights are the best of a run that blew up: often
+            # no better than the first epoch's. Say so instead of staying silent.
+            if diverged and not diverged_warned:
+                warnings.warn(
+                    f"The training loss diverged: it reached {self.loss_:.4g} after "
+                    f"starting at {self.loss_curve_[0]:.4g}. The weights of the best "
+                    "validation epoch were restored (best_validation_score_="
+                    f"{self.best_validation_score_:.4g}), but learning_rate_init="
+                    f"{self.learning_rate_init} is probably too high; lower it, or "
+                    "scale the inputs.",
+                    DivergenceWarning,
+                )
+        elif diverged:
             warnings.warn(
                 f"The training loss diverged: it ended at {self.loss_:.4g} after "
                 f"starting at {self.loss_curve_[0]:.4g}. learning_rate_init="
