@@ -1361,7 +1361,10 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         )
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
-        check_classification_targets(y)
+        try:
+            check_classification_targets(y)
+        except TypeError as exc:
+            raise _unsortable(exc) from exc
         if (not hasattr(self, "classes_")) or (not self.warm_start and not incremental):
             self._label_binarizer = _fit_label_binarizer(y)
             self.classes_ = self._label_binarizer.classes_
@@ -1485,7 +1488,11 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         """
         backup = self._backup(deep=True)
         try:
-            if _check_partial_fit_first_call(self, classes):
+            try:
+                first_call = _check_partial_fit_first_call(self, classes)
+            except TypeError as exc:
+                raise _unsortable(exc) from exc
+            if first_call:
                 if type_of_target(y).startswith("multilabel"):
                     self._label_binarizer = _fit_label_binarizer(y)
                 else:
@@ -1775,14 +1782,26 @@ MLPRegressor.__doc__ = MLPRegressor.__doc__.format(
 # ----------------------------------------------------------------------
 # label helpers
 # ----------------------------------------------------------------------
+class _UnsortableLabelsError(ValueError, TypeError):
+    """Labels that cannot be sorted into ``classes_`` (mixed types, None).
+
+    A ValueError that names the problem, and still the TypeError that
+    scikit-learn raises for the same labels, so either ``except`` catches it.
+    """
+
+
+def _unsortable(exc):
+    return _UnsortableLabelsError(
+        f"The labels in y cannot be sorted ({exc}). Use labels of one type "
+        "(all strings or all numbers) and no missing values such as None."
+    )
+
+
 def _sorted_labels(y):
     try:
         return unique_labels(y)
     except TypeError as exc:
-        raise ValueError(
-            f"The labels in y cannot be sorted ({exc}). Use labels of one type "
-            "(all strings or all numbers) and no missing values such as None."
-        ) from exc
+        raise _unsortable(exc) from exc
 
 
 def _fit_label_binarizer(y):
@@ -1790,10 +1809,7 @@ def _fit_label_binarizer(y):
     try:
         binarizer.fit(y)
     except TypeError as exc:
-        raise ValueError(
-            f"The labels in y cannot be sorted ({exc}). Use labels of one type "
-            "(all strings or all numbers) and no missing values such as None."
-        ) from exc
+        raise _unsortable(exc) from exc
     return binarizer
 
 
