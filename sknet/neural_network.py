@@ -973,6 +973,11 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
                 InconsistentSknetVersionWarning,
             )
         super().__setstate__(state)
+        if "network_" in state:
+            # coefs_ / intercepts_ must be the network's own arrays. pickle keeps
+            # the aliasing, but joblib stores each array on its own and loads
+            # copies: coefs_ would then go stale after partial_fit.
+            self._sync_coefs()
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
