@@ -472,11 +472,13 @@ def check_overfit_small(
     initial, final = float(curve[0]), float(curve[-1])
     passed = bool(np.isfinite(score) and score >= min_score - 1e-12)
     what = "accuracy" if is_classifier(est) else "R^2"
-    text = (
-        f"{est.n_iter_ if error is None else 0} epochs on {X_s.shape[0]} samples "
-        f"without regularization: training {what} {score:.3g}, loss {initial:.3g} "
-        f"-> {final:.3g}"
-    )
+    if error is None:
+        text = (
+            f"{est.n_iter_} epochs on {X_s.shape[0]} samples without "
+            f"regularization: training {what} {score:.3g}, loss {initial:.3g} -> {final:.3g}"
+        )
+    else:
+        text = f"training on {X_s.shape[0]} samples stopped: the loss became non-finite"
     if passed:
         text += ": OK, the model can overfit a tiny subset."
     elif error is not None or not np.isfinite(final) or final > initial:
@@ -493,7 +495,8 @@ def check_overfit_small(
     else:
         text += (
             ": FAIL, the loss went down but not far enough. Train longer, raise "
-            "the learning rate or enlarge the network."
+            "the learning rate or enlarge the network (a loss stuck at chance "
+            "level after a drop can also mean dead units: too high a rate)."
         )
     return OverfitCheck(
         n_samples=int(X_s.shape[0]),
@@ -1137,7 +1140,10 @@ def babysit(
         )
         verdict = _OK if went_down or len(curve) < 2 else _WARN
         if not went_down and len(curve) > 1:
-            text += "; the loss is not going down: the learning rate is too low or too high"
+            if not np.isfinite(curve[-1]) or curve[-1] > 1.01 * curve[0]:
+                text += "; the loss is exploding: the learning rate is too high"
+            else:
+                text += "; the loss is not going down: the learning rate is too low"
         if stochastic:
             records = est.history_["layer_stats"][-1]
             results["layer_stats"] = records
