@@ -7,9 +7,17 @@ arrays. Learnable arrays live in ``params``, their gradients in ``grads`` under
 the same keys, and non-learnable buffers (batch-norm running statistics) in
 ``state``. ``sample_weight`` only matters to :class:`BatchNorm`, whose batch
 statistics are weighted; other layers ignore it.
+
+Speed: in training mode the layers write into buffers they allocate once and
+reuse for every batch of the same size, and activations built with
+``inplace=True`` (as :func:`sknet.network.build_network` does, where the input
+is the previous layer's own buffer) overwrite their input. Arrays returned by a
+training pass are therefore valid until the next training pass: copy them to
+keep them. Evaluation mode (``training=False``) always returns new arrays.
 """
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.utils.extmath import safe_sparse_dot
 
 from .ops import sigmoid
@@ -47,6 +55,15 @@ class Layer:
 
     def backward(self, dY):
         raise NotImplementedError
+
+    def _buffer(self, name, shape, dtype):
+        """A reusable output array, reallocated only when shape or dtype change."""
+        key = "_cache_buf_" + name
+        buf = getattr(self, key, None)
+        if buf is None or buf.shape != shape or buf.dtype != dtype:
+            buf = np.empty(shape, dtype=dtype)
+            setattr(self, key, buf)
+        return buf
 
     def clear_cache(self):
         """Drop the arrays cached by the last forward pass (saves memory)."""
@@ -88,18 +105,30 @@ class Dense(Layer):
         self._cache_X = None
 
     def forward(self, X, *, training=False, sample_weight=None):
-        if training:
-            self._cache_X = X
-        Y = safe_sparse_dot(X, self.params["W"])
-        Y += self.params["b"]
+        W, b = self.params["W"], self.params["b"]
+        if not training:
+            Y = safe_sparse_dot(X, W)
+            Y += b
+            return Y
+        self._cache_X = X
+        if sp.issparse(X):
+            Y = safe_sparse_dot(X, W)
+        else:
+            Y = np.matmul(X, W, out=self._buffer("Y", (X.shape[0], W.shape[1]), W.dtype))
+        Y += b
         return Y
 
     def backward(self, dY):
-        X = self._cache_X
-        self.grads["W"] = np.asarray(safe_sparse_dot(X.T, dY))
-        self.grads["b"] = dY.sum(axis=0)
+        X, W = self._cache_X, self.params["W"]
+        if sp.issparse(X):
+            self.grads["W"] = np.asarray(safe_sparse_dot(X.T, dY))
+        else:
+            self.grads["W"] = np.matmul(X.T, dY, out=self._buffer("dW", W.shape, W.dtype))
+        self.grads["b"] = np.add.reduce(
+            dY, axis=0, out=self._buffer("db", (W.shape[1],), W.dtype)
+        )
         if self.input_grad:
-            return dY @ self.params["W"].T
+            return np.matmul(dY, W.T, out=self._buffer("dX", (dY.shape[0], W.shape[0]), W.dtype))
         return None
 
     def __repr__(self):
@@ -107,7 +136,27 @@ class Dense(Layer):
         return f"Dense({n_in}, {n_out})"
 
 
-class Identity(Layer):
+class _Elementwise(Layer):
+    """An activation applied elementwise.
+
+    With ``inplace=True`` the training pass overwrites its input and the
+    backward pass its upstream gradient, saving a pass over memory each;
+    only safe where nothing else holds those arrays (the network's own
+    buffers).
+    """
+
+    def __init__(self, *, inplace=False):
+        super().__init__()
+        self.inplace = inplace
+
+    def _out(self, X, training):
+        return X if (training and self.inplace) else None
+
+    def _grad_out(self, dY):
+        return dY if self.inplace else None
+
+
+class Identity(_Elementwise):
     """``f(x) = x``."""
 
     def forward(self, X, *, training=False, sample_weight=None):
@@ -117,48 +166,50 @@ class Identity(Layer):
         return dY
 
 
-class Sigmoid(Layer):
+class Sigmoid(_Elementwise):
     """Logistic sigmoid ``1 / (1 + exp(-x))``; ``f' = f (1 - f)``."""
 
     def forward(self, X, *, training=False, sample_weight=None):
-        Y = sigmoid(X)
+        Y = sigmoid(X, out=self._out(X, training))
         if training:
             self._cache_Y = Y
         return Y
 
     def backward(self, dY):
         Y = self._cache_Y
-        return dY * Y * (1 - Y)
+        dX = np.multiply(dY, Y, out=self._grad_out(dY))
+        dX *= 1 - Y
+        return dX
 
 
-class Tanh(Layer):
+class Tanh(_Elementwise):
     """Hyperbolic tangent; ``f' = 1 - f^2``."""
 
     def forward(self, X, *, training=False, sample_weight=None):
-        Y = np.tanh(X)
+        Y = np.tanh(X, out=self._out(X, training))
         if training:
             self._cache_Y = Y
         return Y
 
     def backward(self, dY):
         Y = self._cache_Y
-        return dY * (1 - Y * Y)
+        return np.multiply(dY, 1 - Y * Y, out=self._grad_out(dY))
 
 
-class ReLU(Layer):
+class ReLU(_Elementwise):
     """``max(0, x)``; the gradient passes where the output is positive."""
 
     def forward(self, X, *, training=False, sample_weight=None):
-        Y = np.maximum(X, 0)
+        Y = np.maximum(X, 0, out=self._out(X, training))
         if training:
             self._cache_Y = Y
         return Y
 
     def backward(self, dY):
-        return dY * (self._cache_Y > 0)
+        return np.multiply(dY, self._cache_Y > 0, out=self._grad_out(dY))
 
 
-class LeakyReLU(Layer):
+class LeakyReLU(_Elementwise):
     """``x`` for ``x > 0``, ``slope * x`` otherwise.
 
     Parameters
@@ -166,18 +217,23 @@ class LeakyReLU(Layer):
     slope : float, default=0.01
     """
 
-    def __init__(self, slope=0.01):
-        super().__init__()
+    def __init__(self, slope=0.01, *, inplace=False):
+        super().__init__(inplace=inplace)
         self.slope = slope
+
+    def _scale(self, X, positive, out):
+        # x where positive, slope * x elsewhere: one multiply by a 1/slope mask.
+        factor = np.where(positive, X.dtype.type(1), X.dtype.type(self.slope))
+        return np.multiply(X, factor, out=out)
 
     def forward(self, X, *, training=False, sample_weight=None):
         positive = X > 0
         if training:
             self._cache_positive = positive
-        return np.where(positive, X, X * X.dtype.type(self.slope))
+        return self._scale(X, positive, self._out(X, training))
 
     def backward(self, dY):
-        return np.where(self._cache_positive, dY, dY * dY.dtype.type(self.slope))
+        return self._scale(dY, self._cache_positive, self._grad_out(dY))
 
     def __repr__(self):
         return f"LeakyReLU(slope={self.slope})"
@@ -398,14 +454,17 @@ class Dropout(Layer):
         return f"Dropout(rate={self.rate})"
 
 
-#: Activation name -> factory taking the estimator's activation options.
+#: Activation name -> factory ``(n_units, dtype, options) -> Layer``; the
+#: options are the estimator's activation parameters plus ``inplace``.
 ACTIVATIONS = {
     "identity": lambda n_units, dtype, opts: Identity(),
-    "logistic": lambda n_units, dtype, opts: Sigmoid(),
-    "sigmoid": lambda n_units, dtype, opts: Sigmoid(),
-    "tanh": lambda n_units, dtype, opts: Tanh(),
-    "relu": lambda n_units, dtype, opts: ReLU(),
-    "leaky_relu": lambda n_units, dtype, opts: LeakyReLU(opts["leaky_relu_slope"]),
+    "logistic": lambda n_units, dtype, opts: Sigmoid(inplace=opts["inplace"]),
+    "sigmoid": lambda n_units, dtype, opts: Sigmoid(inplace=opts["inplace"]),
+    "tanh": lambda n_units, dtype, opts: Tanh(inplace=opts["inplace"]),
+    "relu": lambda n_units, dtype, opts: ReLU(inplace=opts["inplace"]),
+    "leaky_relu": lambda n_units, dtype, opts: LeakyReLU(
+        opts["leaky_relu_slope"], inplace=opts["inplace"]
+    ),
     "prelu": lambda n_units, dtype, opts: PReLU(
         np.full(n_units, opts["prelu_init"], dtype=dtype)
     ),

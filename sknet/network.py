@@ -234,6 +234,9 @@ def build_network(
         prelu_init=prelu_init,
         elu_alpha=elu_alpha,
         maxout_pieces=maxout_pieces,
+        # The activation's input is always the network's own buffer (a Dense
+        # or BatchNorm output), so it may be overwritten.
+        inplace=True,
     )
     pieces = maxout_pieces if activation == "maxout" else 1
     act_name = "sigmoid" if activation == "logistic" else activation

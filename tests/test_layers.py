@@ -253,3 +253,33 @@ def test_losses_match_sklearn_values():
     counts = rng.poisson(3.0, size=(50, 1)).astype(float)
     value, _ = PoissonDeviance()(Z[:, :1], counts)
     assert value == pytest.approx(0.5 * mean_poisson_deviance(counts, np.exp(Z[:, :1])))
+
+
+@pytest.mark.parametrize("Layer", [Sigmoid, Tanh, ReLU, LeakyReLU])
+def test_inplace_activations_match_out_of_place(Layer):
+    rng = np.random.RandomState(0)
+    X = _inputs(rng, (6, 5))
+    G = rng.normal(size=(6, 5))
+    plain, inplace = Layer(), Layer(inplace=True)
+    expected_Y = plain.forward(X.copy(), training=True)
+    expected_dX = plain.backward(G.copy())
+    X_buf, G_buf = X.copy(), G.copy()
+    Y = inplace.forward(X_buf, training=True)
+    assert Y is X_buf and np.allclose(Y, expected_Y)
+    dX = inplace.backward(G_buf)
+    assert dX is G_buf and np.allclose(dX, expected_dX)
+    # Evaluation never writes into its input.
+    X_eval = X.copy()
+    inplace.forward(X_eval, training=False)
+    assert np.array_equal(X_eval, X)
+
+
+def test_dense_training_buffers_are_reused_across_batches():
+    rng = np.random.RandomState(0)
+    layer = Dense(rng.normal(size=(4, 3)), np.zeros(3))
+    first = layer.forward(rng.normal(size=(5, 4)), training=True)
+    second = layer.forward(rng.normal(size=(5, 4)), training=True)
+    assert first is second  # one allocation per batch size
+    assert layer.forward(rng.normal(size=(2, 4)), training=True).shape == (2, 3)
+    X = rng.normal(size=(5, 4))
+    assert layer.forward(X) is not layer.forward(X)  # evaluation: fresh arrays
