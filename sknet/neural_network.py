@@ -568,10 +568,10 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
                 raise
             unpack(best["x"])
             self.n_iter_ = len(history["loss"])
-            self.loss_ = best["loss"]
+            self.loss_ = np.float64(best["loss"])
         else:
             self.n_iter_ = min(int(result.nit), self.max_iter)
-            self.loss_ = float(result.fun)
+            self.loss_ = np.float64(result.fun)
             unpack(result.x)
             if result.status != 0:
                 message = result.message
@@ -697,7 +697,8 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
 
                 self.n_iter_ += 1
                 self.t_ += n_samples
-                self.loss_ = accumulated / n_samples
+                # np.float64 like scikit-learn's loss_ (it has a dtype).
+                self.loss_ = np.float64(accumulated / n_samples)
                 self.loss_curve_.append(self.loss_)
                 history["loss"].append(self.loss_)
                 history["learning_rate"].append(lr)
