@@ -150,6 +150,18 @@ def test_same_fitted_attributes(sk_cls, our_cls, solver, early_stopping, data):
             assert not hasattr(sk, absent) and not hasattr(ours, absent)
 
 
+@pytest.mark.parametrize("solver", SOLVERS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_loss_attributes_are_numpy_float64(solver, dtype, data):
+    X, y = data[0].astype(dtype), data[2]
+    for cls in (SkClassifier, MLPClassifier):
+        est = _quiet_fit(cls(hidden_layer_sizes=(3,), solver=solver, max_iter=3), X, y)
+        assert type(est.loss_) is np.float64
+        if solver != "lbfgs":
+            assert type(est.best_loss_) is np.float64
+            assert all(type(v) is np.float64 for v in est.loss_curve_)
+
+
 @pytest.mark.parametrize("sk_cls, our_cls", PAIRS, ids=PAIR_IDS)
 def test_unfitted_has_no_fitted_attributes_and_raises_not_fitted(sk_cls, our_cls, data):
     X = data[0]
