@@ -1207,17 +1207,16 @@ class EpochProgress:
 
     def setup(self, estimator, context):
         self._start = time.perf_counter()
-        self._total = context.max_subtasks or None
         self._drawn = False
 
     def on_fit_task_begin(self, estimator, context):
         pass
 
     def on_fit_task_end(self, estimator, context):
-        if context.parent is None or context.parent.parent is not None:
-            return  # the whole fit, or a task below the epochs
+        if context.task_name not in ("epoch", "iteration") or context.parent is None:
+            return  # the whole fit (or a meta-estimator's task)
         done = context.task_id + 1
-        total = self._total
+        total = context.parent.max_subtasks or None
         if done % self.every and done != total:
             return
         history = getattr(estimator, "history_", {})

@@ -404,3 +404,18 @@ def test_sklearn_progress_bar_runs(digits):
     clf = MLPClassifier(hidden_layer_sizes=(8,), max_iter=3, random_state=0)
     _quiet_fit(clf.set_callbacks(ProgressBar()), X, y)
     assert clf.n_iter_ == 3
+
+
+def test_epoch_progress_inside_a_search(digits):
+    from sklearn.model_selection import GridSearchCV
+
+    X, y = digits
+    out = io.StringIO()
+    clf = MLPClassifier(hidden_layer_sizes=(4,), max_iter=2, random_state=0)
+    search = GridSearchCV(clf.set_callbacks(EpochProgress(stream=out)), {"alpha": [1e-4, 1e-2]},
+                          cv=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        search.fit(X[:200], y[:200])
+    # 4 candidate fits and the refit, two epochs each
+    assert out.getvalue().count("epoch 2/2") == 5
