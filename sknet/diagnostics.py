@@ -330,9 +330,13 @@ def check_initial_loss(estimator, X, y, *, rtol=0.1):
     elif abs(gap) <= rtol * max(abs(expected), 1e-12):
         verdict, advice = _OK, ""
     elif gap > 0:
+        start = (
+            "the output scores are far from 0, so the network starts confidently wrong"
+            if is_classifier(est)
+            else "the initial predictions are far from 0"
+        )
         verdict, advice = _WARN, (
-            "too high: the output scores are far from 0, so the network starts "
-            "confidently wrong. Scale the inputs or use smaller initial weights "
+            f"too high: {start}. Scale the inputs or use smaller initial weights "
             "(e.g. init='normal' with init_scale=0.01, or init='xavier' / 'he')"
         )
     else:
