@@ -599,21 +599,21 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
                 stratify = target
             elif target.shape[1] == 1:
                 stratify = target[:, 0]
-        arrays = [X, target] + ([sample_weight] if sample_weight is not None else [])
-        parts = train_test_split(
-            *arrays,
+        # Splitting row indices rather than X keeps the training rows where
+        # they are (no copy of the data); the random draw is the same.
+        train_idx, val_idx = train_test_split(
+            np.arange(X.shape[0]),
             random_state=self._random_state,
             test_size=self.validation_fraction,
             stratify=stratify,
         )
-        X_train, X_val, t_train, t_val = parts[:4]
-        sw_train, sw_val = (parts[4], parts[5]) if sample_weight is not None else (None, None)
-        if X_val.shape[0] < 2:
+        if val_idx.shape[0] < 2:
             raise ValueError(
                 "The validation set is too small. Increase 'validation_fraction' "
                 "or the size of your dataset."
             )
-        return X_train, t_train, sw_train, X_val, t_val, sw_val
+        sw_val = None if sample_weight is None else sample_weight[val_idx]
+        return train_idx, X[val_idx], target[val_idx], sw_val
 
     def _fit_stochastic(self, X, target, sample_weight, incremental, callback_ctx, callback_kw):
         net = self.network_
@@ -623,16 +623,15 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         if self.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True")
         early_stopping = self.early_stopping
+        X_train, t_train, sw_train = X, target, sample_weight
         if early_stopping:
-            X_train, t_train, sw_train, X_val, t_val, sw_val = self._split_validation(
-                X, target, sample_weight
-            )
+            indices, X_val, t_val, sw_val = self._split_validation(X, target, sample_weight)
         else:
-            X_train, t_train, sw_train = X, target, sample_weight
+            indices = np.arange(X.shape[0])
         if early_stopping and not hasattr(self, "_best_params"):
             self._save_best()
 
-        n_samples = X_train.shape[0]
+        n_samples = indices.shape[0]
         if self.batch_size == "auto":
             batch_size = min(200, n_samples)
         else:
@@ -649,11 +648,12 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         history = self.history_
         track = self.track_training
         if track:
-            X_track, t_track = self._track_sample(X_train, t_train)
+            X_track, t_track = self._track_sample(X_train[indices], t_train[indices])
             names = list(net.named_parameters())
             history.setdefault("layer_stats", [])
             history.setdefault("train_score", [])
-        indices = np.arange(n_samples)
+        contiguous = not self.shuffle and not early_stopping
+        batch_rows = _RowGatherer(X_train, batch_size)
         first_loss = None
         n_batches = 0
         self.n_iter_ = 0
@@ -671,14 +671,15 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
                     self._random_state.shuffle(indices)
                 accumulated = 0.0
                 for begin in range(0, n_samples, batch_size):
-                    idx = indices[begin : begin + batch_size]
-                    if not self.shuffle:
+                    if contiguous:
                         idx = slice(begin, begin + batch_size)
+                    else:
+                        idx = indices[begin : begin + batch_size]
                     sw_batch = None if sw_train is None else sw_train[idx]
                     if sw_batch is not None and not sw_batch.any():
                         continue  # nothing to learn from; avoids 0 / 0
                     batch_loss = net.loss_and_gradients(
-                        X_train[idx], t_train[idx], sample_weight=sw_batch, alpha=self.alpha
+                        batch_rows(idx), t_train[idx], sample_weight=sw_batch, alpha=self.alpha
                     )
                     n_batches += 1
                     if first_loss is None:
@@ -984,6 +985,27 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
+
+
+class _RowGatherer:
+    """Rows of X for one mini-batch, gathered into one reused buffer.
+
+    Slices of a dense X are views (no copy); index arrays are gathered with
+    ``np.take(..., out=)`` into a buffer allocated once per fit; sparse rows
+    are sliced by scipy (their size varies with the batch).
+    """
+
+    def __init__(self, X, batch_size):
+        self.X = X
+        dense = not sp.issparse(X)
+        self.buffer = np.empty((batch_size, X.shape[1]), dtype=X.dtype) if dense else None
+
+    def __call__(self, idx):
+        if self.buffer is None or isinstance(idx, slice):
+            return self.X[idx]
+        out = self.buffer[: idx.shape[0]]
+        # mode="clip" skips numpy's defensive buffering; the indices are valid.
+        return np.take(self.X, idx, axis=0, out=out, mode="clip")
 
 
 class _Diverged(Exception):

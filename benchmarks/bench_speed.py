@@ -1,0 +1,236 @@
+"""Training and prediction speed and memory: sknet next to scikit-learn and PyTorch.
+
+Everything runs in this one process, the contenders interleaved round by
+round, so a busy machine slows them alike; the script reports medians over
+rounds and the ratios of those medians. PyTorch is measured when it is
+installed (``pip install torch``); it is never a dependency of sknet.
+
+Cases (the goals of the performance issue):
+
+- wide: 784-256-128-10 ReLU network, Adam, 60,000 rows, float32 at batch 200
+  and 1024, float64 at batch 200: seconds per epoch.
+- narrow: 100-128-10, batch 200, 1,000,000 rows: training rows per second.
+- batch norm overhead and each activation's epoch time relative to ReLU.
+- prediction throughput (rows per second) of the wide network.
+- memory: extra bytes per training row held by ``fit`` (tracemalloc's peak
+  beyond the data and the network, as a slope over two data sizes).
+- accuracy: test accuracy of each wide configuration after a few epochs, so
+  speed is never bought with accuracy.
+
+Run: ``python benchmarks/bench_speed.py [--rounds 3] [--quick]``.
+"""
+
+import argparse
+import gc
+import platform
+import statistics
+import time
+import tracemalloc
+import warnings
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.neural_network import MLPClassifier as SklearnMLP
+
+from sknet import MLPClassifier
+
+try:  # optional competitor
+    import torch
+except ImportError:  # pragma: no cover - depends on the machine
+    torch = None
+
+
+def make_data(n_samples, n_features, n_classes, dtype, seed=0):
+    """Gaussian inputs labelled by a random two-layer teacher network."""
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n_samples, n_features)).astype(dtype)
+    W1 = rng.normal(size=(n_features, 64)) / np.sqrt(n_features)
+    W2 = rng.normal(size=(64, n_classes))
+    y = np.argmax(np.tanh(X @ W1) @ W2, axis=1)
+    return X, y
+
+
+def epoch_time(make_estimator, X, y, epochs):
+    est = make_estimator(epochs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        start = time.perf_counter()
+        est.fit(X, y)
+        seconds = time.perf_counter() - start
+    return seconds / epochs, est
+
+
+def sknet_factory(hidden, batch_size, **kw):
+    return lambda epochs: MLPClassifier(
+        hidden_layer_sizes=hidden, batch_size=batch_size, max_iter=epochs,
+        tol=0.0, n_iter_no_change=10**6, random_state=0, **kw,
+    )
+
+
+def sklearn_factory(hidden, batch_size):
+    return lambda epochs: SklearnMLP(
+        hidden_layer_sizes=hidden, batch_size=batch_size, max_iter=epochs,
+        tol=0.0, n_iter_no_change=10**6, random_state=0,
+    )
+
+
+class TorchMLP:
+    """The same network and training loop in PyTorch (CPU), for comparison."""
+
+    def __init__(self, hidden, batch_size, epochs):
+        self.hidden, self.batch_size, self.epochs = hidden, batch_size, epochs
+
+    def fit(self, X, y):
+        torch.manual_seed(0)
+        dtype = torch.float32 if X.dtype == np.float32 else torch.float64
+        layers, fan_in = [], X.shape[1]
+        for width in self.hidden:
+            layers += [torch.nn.Linear(fan_in, width), torch.nn.ReLU()]
+            fan_in = width
+        layers.append(torch.nn.Linear(fan_in, int(y.max()) + 1))
+        self.model = torch.nn.Sequential(*layers).to(dtype)
+        opt = torch.optim.Adam(self.model.parameters(), lr=1e-3)
+        loss_fn = torch.nn.CrossEntropyLoss()
+        Xt, yt = torch.from_numpy(X), torch.from_numpy(y.astype(np.int64))
+        gen = torch.Generator().manual_seed(0)
+        for _ in range(self.epochs):
+            perm = torch.randperm(len(Xt), generator=gen)
+            for start in range(0, len(Xt), self.batch_size):
+                idx = perm[start : start + self.batch_size]
+                opt.zero_grad()
+                loss_fn(self.model(Xt[idx]), yt[idx]).backward()
+                opt.step()
+        return self
+
+    def score(self, X, y):
+        with torch.no_grad():
+            pred = self.model(torch.from_numpy(X)).argmax(dim=1).numpy()
+        return float(np.mean(pred == y))
+
+
+def torch_factory(hidden, batch_size):
+    return lambda epochs: TorchMLP(hidden, batch_size, epochs)
+
+
+def median_rounds(contenders, X, y, epochs, rounds, X_test=None, y_test=None):
+    """Interleave the contenders round by round; medians of seconds per epoch."""
+    times = {name: [] for name in contenders}
+    scores = {}
+    for _ in range(rounds):
+        for name, factory in contenders.items():
+            gc.collect()
+            seconds, est = epoch_time(factory, X, y, epochs)
+            times[name].append(seconds)
+            if X_test is not None:
+                scores[name] = est.score(X_test, y_test)
+    return {name: statistics.median(v) for name, v in times.items()}, scores
+
+
+def extra_bytes_per_row(n_small, n_large, n_features, hidden):
+    """Slope of fit's peak traced memory (beyond X, y) between two data sizes."""
+    peaks = []
+    for n in (n_small, n_large):
+        X, y = make_data(n, n_features, 10, np.float32, seed=1)
+        est = MLPClassifier(hidden_layer_sizes=hidden, max_iter=1, random_state=0)
+        gc.collect()
+        tracemalloc.start()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            est.fit(X, y)
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+    sk = []
+    for n in (n_small, n_large):
+        X, y = make_data(n, n_features, 10, np.float32, seed=1)
+        est = SklearnMLP(hidden_layer_sizes=hidden, max_iter=1, random_state=0)
+        gc.collect()
+        tracemalloc.start()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            est.fit(X, y)
+        sk.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+    span = n_large - n_small
+    return (peaks[1] - peaks[0]) / span, (sk[1] - sk[0]) / span
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="smaller data, for a smoke run")
+    args = parser.parse_args()
+    rounds = args.rounds
+    n_wide, n_narrow = (6000, 100_000) if args.quick else (60_000, 1_000_000)
+
+    print(f"# sknet speed benchmark ({time.strftime('%Y-%m-%d')})")
+    print(f"python {platform.python_version()}, numpy {np.__version__}, "
+          f"torch {torch.__version__ if torch else 'not installed'}, rounds={rounds}\n")
+
+    wide = (256, 128)
+    X64, y = make_data(n_wide + 10_000, 784, 10, np.float64)
+    X64, X64_test, y, y_test = X64[:n_wide], X64[n_wide:], y[:n_wide], y[n_wide:]
+    X32, X32_test = X64.astype(np.float32), X64_test.astype(np.float32)
+
+    print("## Wide network 784-256-128-10, ReLU, Adam: seconds per epoch (median)\n")
+    print("| case | sknet | scikit-learn | PyTorch | sknet / sklearn | sknet / torch | test acc sknet / sklearn / torch |")
+    print("|---|---|---|---|---|---|---|")
+    for label, X, Xt, batch in [
+        ("float32, batch 200", X32, X32_test, 200),
+        ("float32, batch 1024", X32, X32_test, 1024),
+        ("float64, batch 200", X64, X64_test, 200),
+    ]:
+        contenders = {"sknet": sknet_factory(wide, batch), "sklearn": sklearn_factory(wide, batch)}
+        if torch is not None:
+            contenders["torch"] = torch_factory(wide, batch)
+        med, acc = median_rounds(contenders, X, y, 2, rounds, Xt, y_test)
+        t = med.get("torch", float("nan"))
+        print(
+            f"| {label} | {med['sknet']:.3f} | {med['sklearn']:.3f} | {t:.3f} | "
+            f"{med['sknet'] / med['sklearn']:.2f} | {med['sknet'] / t:.2f} | "
+            f"{acc['sknet']:.3f} / {acc['sklearn']:.3f} / {acc.get('torch', float('nan')):.3f} |"
+        )
+
+    print("\n## Narrow network 100-128-10, batch 200: training rows per second (median)\n")
+    Xn, yn = make_data(n_narrow, 100, 10, np.float32, seed=2)
+    med, _ = median_rounds(
+        {"sknet": sknet_factory((128,), 200), "sklearn": sklearn_factory((128,), 200)},
+        Xn, yn, 1, rounds,
+    )
+    print("| sknet rows/s | scikit-learn rows/s | ratio |\n|---|---|---|")
+    print(f"| {n_narrow / med['sknet']:,.0f} | {n_narrow / med['sklearn']:,.0f} | "
+          f"{med['sklearn'] / med['sknet']:.2f} |")
+    del Xn, yn
+
+    print("\n## Activations and batch norm (wide network, float32, batch 200)\n")
+    variants = {"relu": {}, "relu + batch_norm": {"batch_norm": True}}
+    for act in ["identity", "logistic", "tanh", "leaky_relu", "prelu", "elu", "maxout"]:
+        variants[act] = {"activation": act}
+    contenders = {name: sknet_factory(wide, 200, **kw) for name, kw in variants.items()}
+    med, _ = median_rounds(contenders, X32, y, 1, rounds)
+    print("| variant | seconds per epoch | relative to relu |\n|---|---|---|")
+    for name, seconds in med.items():
+        print(f"| {name} | {seconds:.3f} | {seconds / med['relu']:.2f} |")
+
+    print("\n## Prediction throughput (wide network, float32), rows per second (median)\n")
+    ours = sknet_factory(wide, 200)(1)
+    theirs = sklearn_factory(wide, 200)(1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ours.fit(X32, y)
+        theirs.fit(X32, y)
+    pred = {"sknet": [], "sklearn": []}
+    for _ in range(max(rounds, 3)):
+        for name, est in [("sknet", ours), ("sklearn", theirs)]:
+            start = time.perf_counter()
+            est.predict_proba(X32)
+            pred[name].append(len(X32) / (time.perf_counter() - start))
+    a, b = statistics.median(pred["sknet"]), statistics.median(pred["sklearn"])
+    print(f"| sknet | scikit-learn | ratio |\n|---|---|---|\n| {a:,.0f} | {b:,.0f} | {a / b:.2f} |")
+
+    print("\n## Memory: extra bytes per training row held by fit (784-256-128-10)\n")
+    ours_b, theirs_b = extra_bytes_per_row(n_wide // 6, n_wide // 3, 784, wide)
+    print(f"| sknet | scikit-learn |\n|---|---|\n| {ours_b:.1f} | {theirs_b:.1f} |")
+
+
+if __name__ == "__main__":
+    main()
