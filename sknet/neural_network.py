@@ -529,7 +529,7 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
 
         history = self.history_
         start = time.perf_counter()
-        n_reported = [0]
+        n_reported, stopped = [0], [False]
 
         def callback(intermediate_result):
             history["loss"].append(float(intermediate_result.fun))
@@ -549,6 +549,7 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
                 if ctx.call_on_fit_task_end(
                     estimator=self, reconstruction_attributes=self._snapshot, **callback_kw
                 ):
+                    stopped[0] = True
                     raise StopIteration
 
         x0 = np.concatenate([p.ravel() for p in params]).astype(np.float64)
@@ -573,7 +574,7 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
             self.n_iter_ = min(int(result.nit), self.max_iter)
             self.loss_ = np.float64(result.fun)
             unpack(result.x)
-            if result.status != 0:
+            if result.status != 0 and not stopped[0]:  # a callback's stop is no failure
                 message = result.message
                 if isinstance(message, bytes):
                     message = message.decode("latin1")
