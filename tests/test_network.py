@@ -192,3 +192,34 @@ def test_zero_init_keeps_hidden_units_identical():
     hidden = [a for name, a in clf.network_.layer_outputs(X) if name.startswith("sigmoid")]
     for a in hidden:
         assert np.allclose(a, a[:, :1])
+
+
+def test_parameters_are_views_of_one_flat_buffer_even_after_copies():
+    import copy
+    import pickle
+
+    net = make_net("prelu", "softmax", batch_norm=True)
+    for restored in (net, pickle.loads(pickle.dumps(net)), copy.deepcopy(net)):
+        for param, grad in zip(restored.parameters(), restored.gradients()):
+            assert np.shares_memory(param, restored.flat_params)
+            assert np.shares_memory(grad, restored.flat_grads)
+        assert restored.flat_params.size == sum(p.size for p in restored.parameters())
+    restored = pickle.loads(pickle.dumps(net))
+    for a, b in zip(net.parameters(), restored.parameters()):
+        assert np.array_equal(a, b)
+    # Writing the flat vector is writing the layers' arrays.
+    restored.flat_params[:] = 0
+    assert all(not p.any() for p in restored.parameters())
+
+
+def test_estimator_coefs_stay_linked_to_the_network_after_failed_partial_fit():
+    rng = np.random.RandomState(0)
+    X, y = rng.normal(size=(40, 4)), rng.randint(0, 2, size=40)
+    clf = MLPClassifier(hidden_layer_sizes=(5,), random_state=0).partial_fit(X, y, classes=[0, 1])
+    with pytest.raises(ValueError):
+        clf.partial_fit(X[:, :3], y)  # wrong width: the state is restored
+    assert all(W is P for W, P in zip(clf.coefs_, clf.network_.coefs))
+    assert all(np.shares_memory(W, clf.network_.flat_params) for W in clf.coefs_)
+    before = clf.coefs_[0].copy()
+    clf.partial_fit(X, y)
+    assert not np.array_equal(before, clf.coefs_[0])
