@@ -1,0 +1,8 @@
+"""``python -m sknet``: the ``sknet`` command (see :mod:`sknet.cli`)."""
+
+import sys
+
+from .cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())
