@@ -35,6 +35,9 @@ BUILTIN_DATASETS = {
 #: Exit status of usage and input errors (argparse uses the same).
 EXIT_USAGE = 2
 
+#: Model fits of the search (candidates x folds) when no budget is given.
+DEFAULT_BUDGET_FITS = 72
+
 
 class InputError(Exception):
     """A problem with the command line or the data, reported without a traceback."""
@@ -138,8 +141,8 @@ def build_parser():
         "--budget-fits",
         type=_positive_int,
         default=None,
-        help="model fits the search may run (candidates x folds); default 72 "
-        "when no --budget-minutes is given",
+        help="model fits the search may run (candidates x folds); default "
+        f"{DEFAULT_BUDGET_FITS} when no --budget-minutes is given",
     )
     recipe.add_argument(
         "--budget-minutes",
@@ -489,9 +492,9 @@ def _make_pipeline(scaler, whiten, mlp):
 def _stage_plan(n_candidates, max_iter):
     """Candidates per stage and the epoch budget of each stage."""
     n_candidates = max(n_candidates, 3)
-    first = max(1, round(n_candidates * 0.5))
+    third = max(1, round(n_candidates * 0.2))
     second = max(1, round(n_candidates * 0.3))
-    third = max(1, n_candidates - first - second)
+    first = n_candidates - second - third
     epochs = [max(5, max_iter // 10), max(10, max_iter // 4), max_iter]
     return [first, second, third], epochs
 
@@ -538,6 +541,16 @@ def run_recipe(args, progress):
         "options": {k: v for k, v in vars(args).items() if k not in ("argv", "command")},
         "environment": _environment(),
     }
+
+    budget_fits = args.budget_fits
+    if budget_fits is None and args.budget_minutes is None:
+        budget_fits = DEFAULT_BUDGET_FITS
+    if budget_fits is not None and budget_fits // args.cv < 3:
+        raise InputError(
+            f"--budget-fits {budget_fits} allows {budget_fits // args.cv} candidate(s) "
+            f"with --cv {args.cv}; the three search stages need at least "
+            f"{3 * args.cv} fits."
+        )
 
     # 1. data -------------------------------------------------------------
     progress.begin("data", f"data: {args.data}")
@@ -688,9 +701,6 @@ def run_recipe(args, progress):
     else:
         cv = KFold(n_splits=args.cv, shuffle=True, random_state=rs)
 
-    budget_fits = args.budget_fits
-    if budget_fits is None and args.budget_minutes is None:
-        budget_fits = 72
     n_candidates = budget_fits // args.cv if budget_fits else None
     _, epochs = _stage_plan(10, args.max_iter)
     estimate = None
@@ -702,6 +712,12 @@ def run_recipe(args, progress):
         )
         by_time = int(0.8 * args.budget_minutes * 60 * workers / max(per_candidate, 1e-6))
         n_candidates = by_time if n_candidates is None else min(n_candidates, by_time)
+        if n_candidates < 3:
+            progress.say(
+                f"      --budget-minutes {args.budget_minutes:g} is shorter than the "
+                "smallest search (3 candidates); running that"
+            )
+            n_candidates = 3
         estimate["candidates_by_time"] = by_time
     n_iter, epochs = _stage_plan(n_candidates, args.max_iter)
     stage_params = [{"mlp__max_iter": e} for e in epochs[:-1]] + [{}]
