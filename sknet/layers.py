@@ -222,6 +222,9 @@ class ReLU(_Elementwise):
 class LeakyReLU(_Elementwise):
     """``x`` for ``x > 0``, ``slope * x`` otherwise.
 
+    The forward pass caches the derivative (1 or ``slope``) once, so the
+    backward pass is a single multiplication.
+
     Parameters
     ----------
     slope : float, default=0.01
@@ -231,25 +234,20 @@ class LeakyReLU(_Elementwise):
         super().__init__(inplace=inplace)
         self.slope = slope
 
-    def _scale(self, X, positive, out):
-        # x where positive, slope * x elsewhere: one multiply by a 1/slope mask.
-        factor = np.where(positive, X.dtype.type(1), X.dtype.type(self.slope))
-        return np.multiply(X, factor, out=out)
-
     def forward(self, X, *, training=False, sample_weight=None):
-        positive = X > 0
+        factor = np.where(X > 0, X.dtype.type(1), X.dtype.type(self.slope))
         if training:
-            self._cache_positive = positive
-        return self._scale(X, positive, self._out(X, training))
+            self._cache_factor = factor
+        return np.multiply(X, factor, out=self._out(X, training))
 
     def backward(self, dY):
-        return self._scale(dY, self._cache_positive, self._grad_out(dY))
+        return np.multiply(dY, self._cache_factor, out=self._grad_out(dY))
 
     def __repr__(self):
         return f"LeakyReLU(slope={self.slope})"
 
 
-class PReLU(Layer):
+class PReLU(_Elementwise):
     """Leaky ReLU whose slope is learned, one per unit (He et al., 2015).
 
     ``f(x) = x`` for ``x > 0``, ``a * x`` otherwise, with
@@ -261,53 +259,58 @@ class PReLU(Layer):
         Initial slopes (the usual start is 0.25).
     """
 
-    def __init__(self, slope):
-        super().__init__()
+    def __init__(self, slope, *, inplace=False):
+        super().__init__(inplace=inplace)
         self.params = {"slope": slope}
 
     def forward(self, X, *, training=False, sample_weight=None):
+        slope = self.params["slope"]
         positive = X > 0
+        factor = np.where(positive, X.dtype.type(1), slope)
         if training:
-            self._cache_X = X
-            self._cache_positive = positive
-        return np.where(positive, X, X * self.params["slope"])
+            self._cache_negative = np.minimum(X, 0)
+            self._cache_factor = factor
+        return np.multiply(X, factor, out=self._out(X, training))
 
     def backward(self, dY):
-        X, positive = self._cache_X, self._cache_positive
-        np.add.reduce(dY * np.where(positive, 0, X), axis=0, out=self._grad("slope"))
-        return np.where(positive, dY, dY * self.params["slope"])
+        np.einsum("ij,ij->j", dY, self._cache_negative, out=self._grad("slope"))
+        return np.multiply(dY, self._cache_factor, out=self._grad_out(dY))
 
     def __repr__(self):
         return f"PReLU({self.params['slope'].shape[0]})"
 
 
-class ELU(Layer):
+class ELU(_Elementwise):
     """``x`` for ``x > 0``, ``alpha * (exp(x) - 1)`` otherwise.
 
-    The derivative for ``x <= 0`` is ``f(x) + alpha``.
+    The derivative is 1 for ``x > 0`` and ``alpha * exp(x)`` otherwise; the
+    forward pass caches it.
 
     Parameters
     ----------
     alpha : float, default=1.0
     """
 
-    def __init__(self, alpha=1.0):
-        super().__init__()
+    def __init__(self, alpha=1.0, *, inplace=False):
+        super().__init__(inplace=inplace)
         self.alpha = alpha
 
     def forward(self, X, *, training=False, sample_weight=None):
-        positive = X > 0
         alpha = X.dtype.type(self.alpha)
         # expm1 of min(x, 0) never overflows and keeps precision near 0.
-        Y = np.where(positive, X, alpha * np.expm1(np.minimum(X, 0)))
+        negative = np.minimum(X, 0)
+        np.expm1(negative, out=negative)
+        negative *= alpha  # alpha * (exp(x) - 1) below 0, exactly 0 above
         if training:
-            self._cache_Y = Y
-            self._cache_positive = positive
+            derivative = negative + alpha
+            np.copyto(derivative, 1, where=X > 0)
+            self._cache_derivative = derivative
+        Y = np.maximum(X, 0, out=self._out(X, training))
+        Y += negative
         return Y
 
     def backward(self, dY):
-        alpha = dY.dtype.type(self.alpha)
-        return np.where(self._cache_positive, dY, dY * (self._cache_Y + alpha))
+        return np.multiply(dY, self._cache_derivative, out=self._grad_out(dY))
 
     def __repr__(self):
         return f"ELU(alpha={self.alpha})"
@@ -389,41 +392,52 @@ class BatchNorm(Layer):
             mean, var = self.state["running_mean"], self.state["running_var"]
             scale = gamma / np.sqrt(var + self.epsilon)
             return (X - mean) * scale + beta
+        n = X.shape[0]
+        x_hat = self._buffer("x_hat", X.shape, X.dtype)
         if sample_weight is None:
             s = None
-            mean = X.mean(axis=0)
-            centered = X - mean
-            var = np.mean(centered * centered, axis=0)
+            mean = np.add.reduce(X, axis=0) / X.dtype.type(n)
+            np.subtract(X, mean, out=x_hat)
+            var = np.einsum("ij,ij->j", x_hat, x_hat) / X.dtype.type(n)
         else:
             s = (sample_weight / sample_weight.sum()).astype(X.dtype, copy=False)
+            mean = s @ X
+            np.subtract(X, mean, out=x_hat)
+            var = np.einsum("i,ij,ij->j", s, x_hat, x_hat)
             s = s[:, None]
-            mean = s.T @ X
-            centered = X - mean
-            var = (s.T @ (centered * centered))[0]
-            mean = mean[0]
         inv_std = 1.0 / np.sqrt(var + X.dtype.type(self.epsilon))
-        x_hat = centered * inv_std
+        x_hat *= inv_std
         m = X.dtype.type(self.momentum)
         running_mean, running_var = self.state["running_mean"], self.state["running_var"]
         running_mean *= m
         running_mean += (1 - m) * mean
         running_var *= m
         running_var += (1 - m) * var
-        self._cache_x_hat = x_hat
         self._cache_inv_std = inv_std
         self._cache_s = s
-        return x_hat * gamma + beta
+        Y = np.multiply(x_hat, gamma, out=self._buffer("Y", X.shape, X.dtype))
+        Y += beta
+        return Y
 
     def backward(self, dY):
-        x_hat, inv_std, s = self._cache_x_hat, self._cache_inv_std, self._cache_s
-        np.add.reduce(dY * x_hat, axis=0, out=self._grad("gamma"))
-        np.add.reduce(dY, axis=0, out=self._grad("beta"))
-        dx_hat = dY * self.params["gamma"]
-        sum_dx_hat = dx_hat.sum(axis=0)
-        sum_dx_hat_x_hat = (dx_hat * x_hat).sum(axis=0)
+        # dx = gamma / std * (dY - s * dbeta - s * x_hat * dgamma), the closed
+        # form above with sum(dx_hat) = gamma * dbeta and
+        # sum(dx_hat * x_hat) = gamma * dgamma.
+        x_hat, inv_std, s = self._cache_buf_x_hat, self._cache_inv_std, self._cache_s
+        dgamma = np.einsum("ij,ij->j", dY, x_hat, out=self._grad("gamma"))
+        dbeta = np.add.reduce(dY, axis=0, out=self._grad("beta"))
+        dX = self._buffer("dX", dY.shape, dY.dtype)
         if s is None:
-            s = dY.dtype.type(1.0 / dY.shape[0])
-        return (dx_hat - s * (sum_dx_hat + x_hat * sum_dx_hat_x_hat)) * inv_std
+            scale = dY.dtype.type(1.0 / dY.shape[0])
+            np.multiply(x_hat, dgamma * scale, out=dX)
+            dX += dbeta * scale
+        else:
+            np.multiply(x_hat, dgamma, out=dX)
+            dX += dbeta
+            dX *= s
+        np.subtract(dY, dX, out=dX)
+        dX *= self.params["gamma"] * inv_std
+        return dX
 
     def __repr__(self):
         return f"BatchNorm({self.params['gamma'].shape[0]}, momentum={self.momentum})"
@@ -476,8 +490,8 @@ ACTIVATIONS = {
         opts["leaky_relu_slope"], inplace=opts["inplace"]
     ),
     "prelu": lambda n_units, dtype, opts: PReLU(
-        np.full(n_units, opts["prelu_init"], dtype=dtype)
+        np.full(n_units, opts["prelu_init"], dtype=dtype), inplace=opts["inplace"]
     ),
-    "elu": lambda n_units, dtype, opts: ELU(opts["elu_alpha"]),
+    "elu": lambda n_units, dtype, opts: ELU(opts["elu_alpha"], inplace=opts["inplace"]),
     "maxout": lambda n_units, dtype, opts: Maxout(opts["maxout_pieces"]),
 }

@@ -255,7 +255,7 @@ def test_losses_match_sklearn_values():
     assert value == pytest.approx(0.5 * mean_poisson_deviance(counts, np.exp(Z[:, :1])))
 
 
-@pytest.mark.parametrize("Layer", [Sigmoid, Tanh, ReLU, LeakyReLU])
+@pytest.mark.parametrize("Layer", [Sigmoid, Tanh, ReLU, LeakyReLU, ELU])
 def test_inplace_activations_match_out_of_place(Layer):
     rng = np.random.RandomState(0)
     X = _inputs(rng, (6, 5))
@@ -283,3 +283,17 @@ def test_dense_training_buffers_are_reused_across_batches():
     assert layer.forward(rng.normal(size=(2, 4)), training=True).shape == (2, 3)
     X = rng.normal(size=(5, 4))
     assert layer.forward(X) is not layer.forward(X)  # evaluation: fresh arrays
+
+
+def test_inplace_prelu_matches_out_of_place():
+    rng = np.random.RandomState(0)
+    X, G = _inputs(rng, (6, 5)), rng.normal(size=(6, 5))
+    slope = rng.uniform(0.1, 0.4, size=5)
+    plain, inplace = PReLU(slope.copy()), PReLU(slope.copy(), inplace=True)
+    expected = plain.forward(X.copy(), training=True)
+    expected_dX = plain.backward(G.copy())
+    X_buf = X.copy()
+    assert inplace.forward(X_buf, training=True) is X_buf
+    assert np.allclose(X_buf, expected)
+    assert np.allclose(inplace.backward(G.copy()), expected_dX)
+    assert np.allclose(inplace.grads["slope"], plain.grads["slope"])
