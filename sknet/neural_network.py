@@ -92,6 +92,11 @@ _CALLBACK_ATTRS = {
 _TRACK_SAMPLES = 1000
 
 
+def _row_index_dtype(n_rows):
+    """The smallest integer type for row indices: 4 bytes a row below 2**31 rows."""
+    return np.int32 if n_rows < 2**31 else np.int64
+
+
 def _max_abs(X, max_rows=_SCALE_CHECK_ROWS):
     """Largest absolute value among at most ``max_rows`` evenly spaced rows.
 
@@ -624,6 +629,7 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
                 "or the size of your dataset."
             )
         sw_val = None if sample_weight is None else sample_weight[val_idx]
+        train_idx = train_idx.astype(_row_index_dtype(X.shape[0]))
         return train_idx, X[val_idx], target[val_idx], sw_val
 
     def _fit_stochastic(self, X, target, sample_weight, incremental, callback_ctx, callback_kw):
@@ -638,7 +644,7 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         if early_stopping:
             indices, X_val, t_val, sw_val = self._split_validation(X, target, sample_weight)
         else:
-            indices = np.arange(X.shape[0])
+            indices = np.arange(X.shape[0], dtype=_row_index_dtype(X.shape[0]))
         if early_stopping and not hasattr(self, "_best_params"):
             self._save_best()
 
@@ -1862,4 +1868,5 @@ def _label_index(y, classes):
     positions = np.clip(positions, 0, len(classes) - 1)
     if not np.array_equal(np.asarray(classes)[positions], uniques):
         raise ValueError(f"`y` has labels not in classes_ {classes}.")
-    return positions[inverse.ravel()].astype(np.intp)
+    # int32 halves the memory of the encoded target (at most 2**31 classes).
+    return positions.astype(np.int32)[inverse.ravel()]
