@@ -234,7 +234,7 @@ def main():
     print("\n## Memory: extra bytes per training row held by fit\n")
     print("| network | sknet | scikit-learn |\n|---|---|---|")
     for label, n_features, hidden in [("784-256-128-10", 784, wide), ("100-128-10", 100, (128,))]:
-        ours_b, theirs_b = extra_bytes_per_row(n_wide // 6, n_wide // 3, n_features, hidden)
+        ours_b, theirs_b = extra_bytes_per_row(n_narrow // 10, n_narrow // 5, n_features, hidden)
         print(f"| {label} | {ours_b:.1f} | {theirs_b:.1f} |")
 
 

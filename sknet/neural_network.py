@@ -1861,12 +1861,19 @@ def _fit_label_binarizer(y):
     return binarizer
 
 
-def _label_index(y, classes):
-    """Position of each label of ``y`` in the sorted ``classes``."""
-    uniques, inverse = np.unique(np.asarray(y), return_inverse=True)
-    positions = np.searchsorted(classes, uniques)
-    positions = np.clip(positions, 0, len(classes) - 1)
-    if not np.array_equal(np.asarray(classes)[positions], uniques):
-        raise ValueError(f"`y` has labels not in classes_ {classes}.")
-    # int32 halves the memory of the encoded target (at most 2**31 classes).
-    return positions.astype(np.int32)[inverse.ravel()]
+def _label_index(y, classes, chunk=65536):
+    """Position of each label of ``y`` in the sorted ``classes``, as int32.
+
+    Encoded a chunk at a time, so the temporaries of ``np.unique`` stay small
+    whatever the size of y; int32 halves the memory of the result.
+    """
+    y = np.asarray(y).ravel()
+    classes = np.asarray(classes)
+    index = np.empty(y.shape[0], dtype=np.int32)
+    for start in range(0, y.shape[0], chunk):
+        uniques, inverse = np.unique(y[start : start + chunk], return_inverse=True)
+        positions = np.clip(np.searchsorted(classes, uniques), 0, len(classes) - 1)
+        if not np.array_equal(classes[positions], uniques):
+            raise ValueError(f"`y` has labels not in classes_ {classes}.")
+        index[start : start + chunk] = positions[inverse.ravel()]
+    return index
