@@ -121,24 +121,29 @@ class Network:
         value, dZ = self.loss(Z, target, sample_weight)
         self.backward(dZ)
         if alpha:
-            n = X.shape[0] if sample_weight is None else float(np.sum(sample_weight))
-            scale = alpha / n
-            penalty = 0.0
+            scale = self._penalty_scale(X, sample_weight, alpha)
             for layer in self.weight_layers():
                 W = layer.params["W"]
-                penalty += float(np.dot(W.ravel(), W.ravel()))
                 layer.grads["W"] += W.dtype.type(scale) * W
-            value += 0.5 * scale * penalty
+            value += self._penalty(scale)
         return value
 
     def evaluate_loss(self, X, target, *, sample_weight=None, alpha=0.0):
         """Loss of ``X`` in evaluation mode (running statistics, no dropout)."""
         value, _ = self.loss(self.forward(X), target, sample_weight)
         if alpha:
-            n = X.shape[0] if sample_weight is None else float(np.sum(sample_weight))
-            sq = sum(float(np.dot(W.ravel(), W.ravel())) for W in self.coefs)
-            value += 0.5 * alpha * sq / n
+            value += self._penalty(self._penalty_scale(X, sample_weight, alpha))
         return value
+
+    @staticmethod
+    def _penalty_scale(X, sample_weight, alpha):
+        """``alpha / n``, with ``n`` the batch size or the sum of the sample weights."""
+        n = X.shape[0] if sample_weight is None else float(np.sum(sample_weight))
+        return alpha / n
+
+    def _penalty(self, scale):
+        """``scale / 2 * sum ||W||^2`` over the affine layers' weights."""
+        return 0.5 * scale * sum(float(np.dot(W.ravel(), W.ravel())) for W in self.coefs)
 
     # -- parameters -----------------------------------------------------
     def named_parameters(self):
