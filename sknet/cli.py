@@ -36,7 +36,7 @@ BUILTIN_DATASETS = {
 EXIT_USAGE = 2
 
 #: Model fits of the search (candidates x folds) when no budget is given.
-DEFAULT_BUDGET_FITS = 72
+DEFAULT_BUDGET_FITS = 120
 
 
 class InputError(Exception):
@@ -495,7 +495,7 @@ def _stage_plan(n_candidates, max_iter):
     third = max(1, round(n_candidates * 0.2))
     second = max(1, round(n_candidates * 0.3))
     first = n_candidates - second - third
-    epochs = [max(5, max_iter // 10), max(10, max_iter // 4), max_iter]
+    epochs = [max(5, max_iter // 5), max(10, max_iter // 2), max_iter]
     return [first, second, third], epochs
 
 
@@ -653,7 +653,10 @@ def run_recipe(args, progress):
     lr = finder.suggested_lr
     if finder.verdict == "OK" or (np.isfinite(lr) and lr > 0 and finder.smoothed_losses[0]
                                   > finder.smoothed_losses.min()):
-        lr_range = (max(lr / 10, 1e-6), min(lr * 10, 1.0))
+        # The suggestion is already a tenth of the loss-minimizing rate; a
+        # factor 3 above it is as high as stays clear of divergence, and the
+        # short coarse stages favour fast (high) rates, so reach further down.
+        lr_range = (max(lr / 30, 1e-6), min(lr * 3, 1.0))
     else:
         lr_range = (1e-5, 1e-1)
     report["lr_finder"] = {
@@ -850,8 +853,8 @@ def _fit_search(search, X, y, args):
         # candidates are counted in the report
         warnings.simplefilter("ignore", ConvergenceWarning)
         warnings.simplefilter("ignore", DivergenceWarning)
-        warnings.filterwarnings("ignore", message=".*fits failed.*")
-        warnings.filterwarnings("ignore", message=".*test scores are non-finite.*")
+        warnings.filterwarnings("ignore", message=r"(?s).*fits failed")
+        warnings.filterwarnings("ignore", message=r"(?s).*test scores are non-finite")
         if args.scheduler:
             import joblib
 
