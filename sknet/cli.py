@@ -151,7 +151,7 @@ def build_parser():
         help="wall-clock minutes the search should take (sized from a timed pilot fit)",
     )
     recipe.add_argument(
-        "--max-width", type=_positive_int, default=256, help="widest hidden layer searched"
+        "--max-width", type=_positive_int, default=512, help="widest hidden layer searched"
     )
     recipe.add_argument(
         "--max-depth", type=_positive_int, default=2, help="most hidden layers searched"
@@ -686,7 +686,7 @@ def run_recipe(args, progress):
         prefix="mlp__",
         learning_rate_init=lr_range,
         alpha=(1e-6, 1.0),
-        width=(min(16, args.max_width), args.max_width),
+        width=(min(32, args.max_width), args.max_width),
         depth=tuple(range(1, args.max_depth + 1)),
         activation=("relu", "leaky_relu", "elu", "tanh"),
         init=None,
