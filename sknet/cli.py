@@ -444,7 +444,8 @@ class Progress:
     def end(self, summary=""):
         seconds = time.perf_counter() - self._start
         self.timings[self._key] = round(seconds, 3)
-        self.say(f"      {summary}{'  ' if summary else ''}({seconds:.1f} s)")
+        shown = f"{seconds:.1f} s" if seconds >= 1 else f"{seconds:.2f} s"
+        self.say(f"      {summary}{'  ' if summary else ''}({shown})")
 
     def say(self, text):
         if not self.quiet:
@@ -537,7 +538,7 @@ def run_recipe(args, progress):
     rs = args.random_state
     report = {
         "sknet_version": __version__,
-        "command": "sknet recipe " + " ".join(args.argv),
+        "command": " ".join(["sknet recipe", *args.argv]),
         "options": {k: v for k, v in vars(args).items() if k not in ("argv", "command")},
         "environment": _environment(),
     }
@@ -610,6 +611,11 @@ def run_recipe(args, progress):
         "after": _summary_stats(Xp),
         "checked_with": first,
     }
+    if len(scalers) > 1:
+        progress.say(
+            f"      scaling: the search chooses between {' and '.join(scalers)}; "
+            f"the checks below use {first}"
+        )
     progress.end(
         f"{first}{' + ' + args.whiten + ' whitening' if args.whiten != 'none' else ''}: "
         f"feature means up to {report['preprocessing']['before']['max_abs_feature_mean']:.3g}"
@@ -619,13 +625,17 @@ def run_recipe(args, progress):
     )
 
     Estimator = MLPClassifier if classification else MLPRegressor
+    # Regression targets are standardized (TransformedTargetRegressor in the
+    # final model) so that the network's outputs start at the right scale.
+    y_check = y_train if classification else (y_train - y_train.mean()) / y_train.std()
+    step = "mlp__" if classification else "regressor__mlp__"
     width = int(min(100, args.max_width))
     base = Estimator(hidden_layer_sizes=(width,), random_state=rs)
 
     # 4. sanity checks -----------------------------------------------------
     progress.begin("sanity_checks", f"sanity checks (one hidden layer of {width})")
-    initial = check_initial_loss(base, Xp, y_train)
-    overfit = check_overfit_small(base, Xp, y_train, random_state=rs)
+    initial = check_initial_loss(base, Xp, y_check)
+    overfit = check_overfit_small(base, Xp, y_check, random_state=rs)
     report["sanity_checks"] = {
         "initial_loss": {
             "verdict": initial.verdict,
@@ -649,7 +659,7 @@ def run_recipe(args, progress):
 
     # 5. learning-rate finder ------------------------------------------------
     progress.begin("lr_finder", "learning-rate finder (range test)")
-    finder = find_learning_rate(base, Xp, y_train, random_state=rs)
+    finder = find_learning_rate(base, Xp, y_check, random_state=rs)
     lr = finder.suggested_lr
     if finder.verdict == "OK" or (np.isfinite(lr) and lr > 0 and finder.smoothed_losses[0]
                                   > finder.smoothed_losses.min()):
@@ -683,7 +693,7 @@ def run_recipe(args, progress):
         n_iter_no_change=10,
     )
     space = mlp_search_space(
-        prefix="mlp__",
+        prefix=step,
         learning_rate_init=lr_range,
         alpha=(1e-6, 1.0),
         width=(min(32, args.max_width), args.max_width),
@@ -694,11 +704,16 @@ def run_recipe(args, progress):
         dropout=(0.0, 0.5),
     )
     if len(scalers) > 1:
-        space["scale"] = list(scalers.values())
+        space[step.replace("mlp__", "scale")] = list(scalers.values())
         scaler0 = scalers[first]
     else:
         scaler0 = scalers[first]
     pipe = _make_pipeline(scaler0, args.whiten, mlp)
+    if not classification:
+        from sklearn.compose import TransformedTargetRegressor
+        from sklearn.preprocessing import StandardScaler
+
+        pipe = TransformedTargetRegressor(regressor=pipe, transformer=StandardScaler())
     if classification:
         cv = StratifiedKFold(n_splits=args.cv, shuffle=True, random_state=rs)
     else:
@@ -708,7 +723,7 @@ def run_recipe(args, progress):
     _, epochs = _stage_plan(10, args.max_iter)
     estimate = None
     if args.budget_minutes is not None:
-        estimate = _pilot(pipe, space, X_train, y_train, cv, epochs, rs)
+        estimate = _pilot(pipe, space, X_train, y_train, cv, epochs, step)
         workers = _n_workers(args)
         per_candidate = args.cv * estimate["seconds_per_epoch"] * (
             0.5 * epochs[0] + 0.3 * epochs[1] + 0.2 * epochs[2]
@@ -723,7 +738,7 @@ def run_recipe(args, progress):
             n_candidates = 3
         estimate["candidates_by_time"] = by_time
     n_iter, epochs = _stage_plan(n_candidates, args.max_iter)
-    stage_params = [{"mlp__max_iter": e} for e in epochs[:-1]] + [{}]
+    stage_params = [{f"{step}max_iter": e} for e in epochs[:-1]] + [{}]
     search = CoarseToFineSearchCV(
         pipe,
         space,
@@ -773,7 +788,7 @@ def run_recipe(args, progress):
         "seconds": round(search_seconds, 3),
         "n_failed": n_failed,
         "stage_spaces": [
-            {k: _space_repr(v, scalers) for k, v in d.items()}
+            {k.rsplit("__", 1)[-1]: _space_repr(v, scalers) for k, v in d.items()}
             for d in search.stage_distributions_
         ],
         "best_params": best,
@@ -788,7 +803,7 @@ def run_recipe(args, progress):
     # 7. final fit -----------------------------------------------------------
     progress.begin("final_fit", "final model (best candidate refitted on all training data)")
     model = search.best_estimator_
-    final = model.named_steps["mlp"]
+    final = _mlp_of(model)
     report["final_model"] = {
         "params": best,
         "n_iter": int(final.n_iter_),
@@ -817,17 +832,23 @@ def _n_workers(args):
     return max(1, cpus + 1 + args.n_jobs if args.n_jobs < 0 else min(args.n_jobs, cpus))
 
 
-def _pilot(pipe, space, X, y, cv, epochs, rs):
+def _mlp_of(model):
+    """The fitted MLP inside the final model (a Pipeline, or wrapped for regression)."""
+    pipe = getattr(model, "regressor_", model)
+    return pipe.named_steps["mlp"]
+
+
+def _pilot(pipe, space, X, y, cv, epochs, step):
     """Time one short fit of a mid-sized candidate (for --budget-minutes)."""
     from sklearn.base import clone
 
     train, _ = next(cv.split(X, y))
-    params = {"mlp__max_iter": epochs[0], "mlp__tol": 0.0,
-              "mlp__n_iter_no_change": epochs[0]}
-    width = space["mlp__hidden_layer_sizes"].width
+    params = {f"{step}max_iter": epochs[0], f"{step}tol": 0.0,
+              f"{step}n_iter_no_change": epochs[0]}
+    width = space[f"{step}hidden_layer_sizes"].width
     low, high = width.low, width.high
-    params["mlp__hidden_layer_sizes"] = (int(round(math.sqrt(low * high))),) * max(
-        space["mlp__hidden_layer_sizes"].depth
+    params[f"{step}hidden_layer_sizes"] = (int(round(math.sqrt(low * high))),) * max(
+        space[f"{step}hidden_layer_sizes"].depth
     )
     est = clone(pipe).set_params(**params)
     t0 = time.perf_counter()
@@ -836,7 +857,7 @@ def _pilot(pipe, space, X, y, cv, epochs, rs):
         est.fit(X[train], y[train])
     seconds = time.perf_counter() - t0
     return {
-        "hidden_layer_sizes": list(params["mlp__hidden_layer_sizes"]),
+        "hidden_layer_sizes": list(params[f"{step}hidden_layer_sizes"]),
         "epochs": epochs[0],
         "seconds": round(seconds, 4),
         "seconds_per_epoch": seconds / epochs[0],
@@ -880,8 +901,8 @@ def _fit_search(search, X, y, args):
 def _readable_params(params, scalers):
     out = {}
     for key, value in params.items():
-        name = key.split("__", 1)[-1]
-        if key == "scale":
+        name = key.rsplit("__", 1)[-1]
+        if name == "scale":
             value = _scaler_name(value, scalers)
         elif isinstance(value, tuple):
             value = list(value)
@@ -962,9 +983,10 @@ def _figures(out_dir, report, model, finder, search, test_data):
         names.append(name)
 
     save(LearningRateFinderDisplay.from_result(finder), "lr_finder.png")
-    save(SearchResultsDisplay.from_estimator(search, x="mlp__learning_rate_init",
-                                             y="mlp__alpha"), "search.png")
-    save(LossCurveDisplay.from_estimator(model.named_steps["mlp"]), "loss_curve.png")
+    step = "mlp__" if report["data"]["task"] == "classification" else "regressor__mlp__"
+    save(SearchResultsDisplay.from_estimator(search, x=f"{step}learning_rate_init",
+                                             y=f"{step}alpha"), "search.png")
+    save(LossCurveDisplay.from_estimator(_mlp_of(model)), "loss_curve.png")
     X_test, y_test = test_data
     if report["data"]["task"] == "classification":
         from sklearn.metrics import ConfusionMatrixDisplay
@@ -1012,8 +1034,8 @@ def format_report(report):
         f"{checks['overfit_small']['n_samples']} samples",
         f"  lr finder        {report['lr_finder']['verdict']:<8}suggested "
         f"{report['lr_finder']['suggested_lr']:.2g}, searched "
-        f"{s['stage_spaces'][0]['mlp__learning_rate_init']['low']:.2g} .. "
-        f"{s['stage_spaces'][0]['mlp__learning_rate_init']['high']:.2g}",
+        f"{s['stage_spaces'][0]['learning_rate_init']['low']:.2g} .. "
+        f"{s['stage_spaces'][0]['learning_rate_init']['high']:.2g}",
         f"  search           {s['n_fits']} fits in {s['seconds']:.0f} s, best CV "
         f"{s['scoring']} {s['best_cv_score']:.4f}"
         + (f", {s['n_failed']} failed candidate(s)" if s["n_failed"] else ""),
