@@ -44,6 +44,15 @@ def _mean(per_sample, w):
     return float((per_sample * w).sum())
 
 
+def _per_sample_mean(dZ, n, w):
+    """Scale per-sample gradients in place to those of the (weighted) mean."""
+    if w is None:
+        dZ /= n
+    else:
+        dZ *= w
+    return dZ
+
+
 class SoftmaxCrossEntropy:
     """Multiclass log-loss ``-log softmax(z)[y]``; ``dZ = (softmax(z) - onehot(y)) / n``.
 
@@ -64,11 +73,7 @@ class SoftmaxCrossEntropy:
         value = -_mean(logp[rows, y], w)
         dZ = np.exp(logp, out=logp)
         dZ[rows, y] -= 1
-        if w is None:
-            dZ /= n
-        else:
-            dZ *= w
-        return value, dZ
+        return value, _per_sample_mean(dZ, n, w)
 
 
 class SigmoidCrossEntropy:
@@ -91,11 +96,7 @@ class SigmoidCrossEntropy:
         value = _mean(softplus(Z) - Y * Z, w)
         dZ = sigmoid(Z)
         dZ -= Y
-        if w is None:
-            dZ /= n
-        else:
-            dZ *= w
-        return value, dZ
+        return value, _per_sample_mean(dZ, n, w)
 
 
 class SquaredError:
@@ -114,11 +115,7 @@ class SquaredError:
         w = _weights(n, sample_weight, Z.dtype)
         dZ = Z - Y
         value = 0.5 * _mean(dZ * dZ, w) / k
-        if w is None:
-            dZ /= n * k
-        else:
-            dZ *= w / k
-        return value, dZ
+        return value, _per_sample_mean(dZ, n * k, None if w is None else w / k)
 
 
 class PoissonDeviance:
@@ -140,11 +137,7 @@ class PoissonDeviance:
         value = _mean(xlogy(Y, Y) - Y * Z - Y + mu, w)
         dZ = mu
         dZ -= Y
-        if w is None:
-            dZ /= n
-        else:
-            dZ *= w
-        return value, dZ
+        return value, _per_sample_mean(dZ, n, w)
 
 
 LOSSES = {
