@@ -207,7 +207,7 @@ class Network:
         Used after full-batch training (L-BFGS), where the statistics of the
         whole training set are the right ones for prediction.
         """
-        for name, layer in self.layers:
+        for _, layer in self.layers:
             if isinstance(layer, BatchNorm):
                 momentum, layer.momentum = layer.momentum, 0.0
                 try:
