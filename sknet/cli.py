@@ -11,6 +11,7 @@ built only on sknet's public API; :func:`main` is the console script.
 """
 
 import argparse
+import contextlib
 import csv
 import json
 import math
@@ -869,7 +870,7 @@ def _fit_search(search, X, y, args):
 
     from .exceptions import DivergenceWarning
 
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), contextlib.redirect_stdout(_Indented(sys.stdout)):
         # short coarse stages stop before converging on purpose; failed
         # candidates are counted in the report
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -896,6 +897,28 @@ def _fit_search(search, X, y, args):
                 client.close()
         else:
             search.fit(X, y)
+
+
+class _Indented:
+    """A stdout that indents each line, so the search's own progress lines
+    (scikit-learn's "Fitting 3 folds ...") sit inside the recipe's stage."""
+
+    def __init__(self, stream, prefix="      "):
+        self.stream, self.prefix, self.at_line_start = stream, prefix, True
+
+    def write(self, text):
+        for piece in text.splitlines(keepends=True):
+            if self.at_line_start and piece.strip():
+                self.stream.write(self.prefix)
+            self.stream.write(piece)
+            self.at_line_start = piece.endswith("\n")
+        return len(text)
+
+    def flush(self):
+        self.stream.flush()
+
+    def __getattr__(self, name):  # encoding, isatty, ... of the real stream
+        return getattr(self.stream, name)
 
 
 def _readable_params(params, scalers):
