@@ -464,12 +464,15 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
             metadata=None if sample_weight is None else {"sample_weight": sample_weight},
         )
         callback_ctx.call_on_fit_task_begin(estimator=self, **callback_kw)
-        if self.solver == "lbfgs":
-            self._fit_lbfgs(X, target, sample_weight, callback_ctx, callback_kw)
-        else:
-            self._fit_stochastic(
-                X, target, sample_weight, incremental, callback_ctx, callback_kw
-            )
+        # numpy's overflow warnings would only precede the clear error or
+        # warning that a non-finite loss or weights get below.
+        with np.errstate(over="ignore", invalid="ignore"):
+            if self.solver == "lbfgs":
+                self._fit_lbfgs(X, target, sample_weight, callback_ctx, callback_kw)
+            else:
+                self._fit_stochastic(
+                    X, target, sample_weight, incremental, callback_ctx, callback_kw
+                )
 
         self.network_.clear_cache()
         params = self.network_.parameters()

@@ -285,3 +285,12 @@ def test_regressor_multi_output_and_poisson():
     assert np.corrcoef(pois.predict(Xp), np.exp(0.5 * Xp[:, 0]))[0, 1] > 0.9
     with pytest.raises(ValueError, match="negative"):
         MLPRegressor(loss="poisson").fit(Xp, counts - 5)
+
+
+def test_overflow_surfaces_as_one_clear_error_not_numpy_warnings():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(60, 4))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # no "overflow encountered"
+        with pytest.raises(ValueError, match="non-finite .* learning_rate_init=10"):
+            MLPRegressor(solver="sgd", learning_rate_init=10, random_state=0).fit(X, X[:, 0] * 100)
