@@ -260,6 +260,15 @@ class Adam(Optimizer):
         return {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
 
 
+def _divide_by_rms_and_step(p, g, cache, scratch, lr, eps):
+    """``p -= lr * g / (sqrt(cache) + eps)`` in place, shared by AdaGrad and RMSProp."""
+    np.sqrt(cache, out=scratch)
+    scratch += eps
+    np.divide(g, scratch, out=scratch)
+    scratch *= lr
+    p -= scratch
+
+
 class AdaGrad(Optimizer):
     """AdaGrad, in CS231n's form.
 
@@ -303,11 +312,7 @@ class AdaGrad(Optimizer):
         for p, g, c, (s,) in zip(params, grads, self.caches, self._scratch):
             np.multiply(g, g, out=s)
             c += s
-            np.sqrt(c, out=s)
-            s += eps
-            np.divide(g, s, out=s)
-            s *= lr
-            p -= s
+            _divide_by_rms_and_step(p, g, c, s, lr, eps)
 
     def _hyperparams(self):
         return {"epsilon": self.epsilon}
@@ -362,11 +367,7 @@ class RMSProp(Optimizer):
             np.multiply(g, g, out=s)
             s *= c1
             c += s
-            np.sqrt(c, out=s)
-            s += eps
-            np.divide(g, s, out=s)
-            s *= lr
-            p -= s
+            _divide_by_rms_and_step(p, g, c, s, lr, eps)
 
     def _hyperparams(self):
         return {"decay": self.decay, "epsilon": self.epsilon}
