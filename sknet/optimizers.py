@@ -14,6 +14,8 @@ import math
 
 import numpy as np
 
+from . import _jit
+
 __all__ = ["Optimizer", "SGD", "Adam", "AdaGrad", "RMSProp", "OPTIMIZERS"]
 
 
@@ -159,11 +161,15 @@ class SGD(Optimizer):
         mu = float(self.momentum)
         if not mu:
             for p, g, (s,) in zip(params, grads, self._scratch):
+                if _jit.run("sgd", (p, g), (lr,)):
+                    continue
                 np.multiply(g, lr, out=s)
                 p -= s
             return
         if self.nesterov:
             for p, g, v, (s, u) in zip(params, grads, self.velocities, self._scratch):
+                if _jit.run("nesterov", (p, g, v), (lr, mu)):
+                    continue
                 np.multiply(g, lr, out=s)
                 v *= mu
                 v -= s
@@ -172,6 +178,8 @@ class SGD(Optimizer):
                 p += u
         else:
             for p, g, v, (s,) in zip(params, grads, self.velocities, self._scratch):
+                if _jit.run("momentum", (p, g, v), (lr, mu)):
+                    continue
                 np.multiply(g, lr, out=s)
                 v *= mu
                 v -= s
@@ -243,6 +251,8 @@ class Adam(Optimizer):
         lr_t = lr * math.sqrt(1 - b2**self.t) / (1 - b1**self.t)
         c1, c2 = 1 - b1, 1 - b2
         for p, g, m, v, (s, u) in zip(params, grads, self.ms, self.vs, self._scratch):
+            if _jit.run("adam", (p, g, m, v), (b1, b2, c1, c2, -lr_t, eps)):
+                continue
             m *= b1
             np.multiply(g, c1, out=s)
             m += s
@@ -310,6 +320,8 @@ class AdaGrad(Optimizer):
     def _update(self, params, grads, lr):
         eps = float(self.epsilon)
         for p, g, c, (s,) in zip(params, grads, self.caches, self._scratch):
+            if _jit.run("adagrad", (p, g, c), (lr, eps)):
+                continue
             np.multiply(g, g, out=s)
             c += s
             _divide_by_rms_and_step(p, g, c, s, lr, eps)
@@ -363,6 +375,8 @@ class RMSProp(Optimizer):
         rho, eps = float(self.decay), float(self.epsilon)
         c1 = 1 - rho
         for p, g, c, (s,) in zip(params, grads, self.caches, self._scratch):
+            if _jit.run("rmsprop", (p, g, c), (lr, rho, c1, eps)):
+                continue
             c *= rho
             np.multiply(g, g, out=s)
             s *= c1

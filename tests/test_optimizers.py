@@ -1,11 +1,17 @@
 """Each update rule against its written formula, and SGD / Adam against scikit-learn."""
 
+import os
 import pickle
+import subprocess
+import sys
+import warnings
 
 import numpy as np
 import pytest
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network._stochastic_optimizers import AdamOptimizer, SGDOptimizer
 
+from sknet import _jit
 from sknet.optimizers import OPTIMIZERS, SGD, AdaGrad, Adam, Optimizer, RMSProp
 
 TOL = {np.float64: dict(rtol=1e-12, atol=1e-15), np.float32: dict(rtol=2e-6, atol=1e-7)}
@@ -178,3 +184,133 @@ def test_adam_float32_stays_float32_close_to_sklearn():
     for p, q in zip(params, theirs):
         assert p.dtype == q.dtype == np.float32
         np.testing.assert_allclose(p, q, rtol=1e-5, atol=1e-6)
+
+
+# -- the numba kernels (sknet._jit) against the numpy form -------------------
+
+
+
+def _run_steps(rule, hp, dtype, *, jit, contiguous=True, n_steps=25):
+    rng = np.random.RandomState(3)
+    W = rng.normal(size=(40, 9)).astype(dtype)
+    b = rng.normal(size=9).astype(dtype)
+    if not contiguous:
+        W = np.asfortranarray(W)
+    opt = OPTIMIZERS[rule](**hp)
+    for step in range(n_steps):
+        # Gradients over eleven orders of magnitude, zeros included, so the
+        # square roots and divisions meet tiny and huge values alike.
+        scale = 10.0 ** rng.uniform(-8, 3)
+        gW = (rng.normal(size=W.shape) * scale).astype(dtype)
+        gW[0, :3] = 0
+        gb = rng.normal(size=b.shape).astype(dtype)
+        if not contiguous:
+            gW = np.asfortranarray(gW)
+        lr = 10.0 ** rng.uniform(-4, -1)
+        if jit:
+            opt.step([W, b], [gW, gb], lr)
+        else:
+            with _jit.disabled():
+                opt.step([W, b], [gW, gb], lr)
+    return W, b
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("rule, hp", CASES)
+def test_compiled_kernels_are_bitwise_equal_to_numpy(rule, hp, dtype):
+    pytest.importorskip("numba")
+    if os.environ.get("SKNET_DISABLE_JIT", "0") != "0":
+        pytest.skip("SKNET_DISABLE_JIT is set")
+    assert _jit.available()
+    W_jit, b_jit = _run_steps(rule, hp, dtype, jit=True)
+    W_np, b_np = _run_steps(rule, hp, dtype, jit=False)
+    assert W_jit.dtype == dtype and b_jit.dtype == dtype
+    # Same roundings in the same order: not close, identical.
+    np.testing.assert_array_equal(W_jit, W_np)
+    np.testing.assert_array_equal(b_jit, b_np)
+
+
+@pytest.mark.parametrize("rule, hp", CASES)
+def test_kernels_skip_arrays_they_cannot_take(rule, hp, monkeypatch):
+    # Fortran-ordered W and its gradient take the numpy path; the result is
+    # still the same as the all-numpy run, and the kernel never sees them.
+    calls = []
+    real_run = _jit.run
+
+    def spy(name, arrays, scalars):
+        ran = real_run(name, arrays, scalars)
+        calls.append((arrays[0].ndim, ran))
+        return ran
+
+    monkeypatch.setattr(_jit, "run", spy)
+    W_mixed, b_mixed = _run_steps(rule, hp, np.float64, jit=True, contiguous=False)
+    monkeypatch.setattr(_jit, "run", real_run)
+    W_np, b_np = _run_steps(rule, hp, np.float64, jit=False, contiguous=False)
+    np.testing.assert_array_equal(W_mixed, W_np)
+    np.testing.assert_array_equal(b_mixed, b_np)
+    assert not any(ran for ndim, ran in calls if ndim == 2)
+    assert all(ran == _jit.available() for ndim, ran in calls if ndim == 1)
+
+
+def test_kernels_skip_other_dtypes():
+    p = np.zeros(3, dtype=np.float16)
+    assert not _jit.run("sgd", (p, np.ones(3, dtype=np.float16)), (0.5,))
+    assert not _jit.run("sgd", (np.zeros(3), np.ones(3, dtype=np.float32)), (0.5,))
+    np.testing.assert_array_equal(p, 0)
+
+
+def test_disable_by_environment_variable():
+    code = "from sknet import _jit; print(_jit.available())"
+    env = dict(os.environ, SKNET_DISABLE_JIT="1")
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "False"
+
+
+def test_failed_compilation_falls_back_to_numpy_with_a_warning(monkeypatch):
+    pytest.importorskip("numba")
+
+    def broken(*args):
+        raise TypeError("no matching definition")
+
+    kernels = dict(_jit._kernels(), adam=broken)
+    monkeypatch.setattr(_jit, "_kernels", lambda: kernels)
+    monkeypatch.setattr(_jit, "_enabled", True)
+    W_np, b_np = _run_steps("adam", {}, np.float64, jit=False, n_steps=3)
+    with pytest.warns(RuntimeWarning, match="could not compile"):
+        W, b = _run_steps("adam", {}, np.float64, jit=True, n_steps=3)
+    assert not _jit._enabled
+    np.testing.assert_array_equal(W, W_np)
+    np.testing.assert_array_equal(b, b_np)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    "solver, extra",
+    [("adam", {}), ("sgd", {"nesterovs_momentum": True}), ("sgd", {"momentum": 0.0}),
+     ("rmsprop", {}), ("adagrad", {})],
+)
+def test_fit_is_identical_with_and_without_kernels(solver, extra, dtype):
+    from sklearn.datasets import load_digits
+
+    from sknet import MLPClassifier
+
+    X, y = load_digits(return_X_y=True)
+    X = (X / 16).astype(dtype)
+
+    def fit():
+        est = MLPClassifier(
+            hidden_layer_sizes=(20,), solver=solver, max_iter=3, random_state=0, **extra
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            return est.fit(X, y)
+
+    compiled = fit()
+    with _jit.disabled():
+        plain = fit()
+    assert compiled.coefs_[0].dtype == dtype
+    for a, b in zip(compiled.coefs_ + compiled.intercepts_, plain.coefs_ + plain.intercepts_):
+        np.testing.assert_array_equal(a, b)
+    assert compiled.loss_curve_ == plain.loss_curve_

@@ -1,0 +1,176 @@
+"""One-pass update-rule kernels, compiled with numba when it is installed.
+
+Written with numpy ufuncs, an Adam step is twelve passes over every parameter
+(each ``m *= beta_1``, ``np.sqrt(v)``, ... reads and writes the whole vector);
+in float64 that was a third of a training epoch. The loops here do the same
+arithmetic element by element in one pass. They are compiled without
+fast-math, so every product, sum, square root and division is rounded exactly
+as numpy rounds it, in the same order: an update rule gives bitwise the same
+parameters with or without numba (``tests/test_optimizers.py`` checks this).
+
+numba is an optional dependency (``pip install "sknet-mlp[fast]"``). Without
+it, or with the environment variable ``SKNET_DISABLE_JIT=1`` set, or inside
+:func:`disabled`, :func:`run` does nothing and the update rules take
+their numpy form. Kernels are compiled on first use and cached on disk by
+numba, so only the first fit on a machine pays the compilation.
+"""
+
+import contextlib
+import functools
+import os
+import warnings
+
+import numpy as np
+
+__all__ = ["run", "disabled", "available"]
+
+_enabled = os.environ.get("SKNET_DISABLE_JIT", "").strip() in ("", "0")
+
+
+def _define(njit, cache):
+    """The kernels, as plain Python functions compiled by ``njit``.
+
+    Scalars arrive in the dtype of the arrays (``np.float32`` for float32
+    parameters), as numpy would cast a Python float, so the arithmetic stays in
+    that precision.
+    """
+
+    def sgd(p, g, lr):
+        for i in range(p.shape[0]):
+            p[i] -= g[i] * lr
+
+    def momentum(p, g, v, lr, mu):
+        for i in range(p.shape[0]):
+            vi = v[i] * mu - g[i] * lr
+            v[i] = vi
+            p[i] += vi
+
+    def nesterov(p, g, v, lr, mu):
+        for i in range(p.shape[0]):
+            s = g[i] * lr
+            vi = v[i] * mu - s
+            v[i] = vi
+            p[i] += vi * mu - s
+
+    def adam(p, g, m, v, b1, b2, c1, c2, neg_lr_t, eps):
+        for i in range(p.shape[0]):
+            gi = g[i]
+            mi = m[i] * b1 + gi * c1
+            vi = v[i] * b2 + (gi * gi) * c2
+            m[i] = mi
+            v[i] = vi
+            p[i] += (mi * neg_lr_t) / (np.sqrt(vi) + eps)
+
+    def adagrad(p, g, c, lr, eps):
+        for i in range(p.shape[0]):
+            gi = g[i]
+            ci = c[i] + gi * gi
+            c[i] = ci
+            p[i] -= (gi / (np.sqrt(ci) + eps)) * lr
+
+    def rmsprop(p, g, c, lr, rho, c1, eps):
+        for i in range(p.shape[0]):
+            gi = g[i]
+            ci = c[i] * rho + (gi * gi) * c1
+            c[i] = ci
+            p[i] -= (gi / (np.sqrt(ci) + eps)) * lr
+
+    # error_model="numpy": a division by zero gives inf as in numpy instead of
+    # raising, which also lets LLVM vectorize the loops.
+    compile_ = njit(fastmath=False, error_model="numpy", boundscheck=False, cache=cache, nogil=True)
+    return {f.__name__: compile_(f) for f in (sgd, momentum, nesterov, adam, adagrad, rmsprop)}
+
+
+@functools.cache
+def _kernels():
+    try:
+        from numba import njit
+    except Exception:  # not installed, or built for another numpy: numba raises ImportError
+        return None
+    try:
+        return _define(njit, cache=True)
+    except RuntimeError:  # no writable cache directory anywhere: compile per process
+        return _define(njit, cache=False)
+
+
+def available():
+    """Whether the compiled kernels are in use (numba installed and not disabled).
+
+    Returns
+    -------
+    bool
+    """
+    return _enabled and _kernels() is not None
+
+
+def run(name, arrays, scalars):
+    """Run the compiled kernel ``name`` on ``arrays`` if it can; say whether it did.
+
+    Parameters
+    ----------
+    name : {'sgd', 'momentum', 'nesterov', 'adam', 'adagrad', 'rmsprop'}
+    arrays : sequence of ndarray
+        The kernel's array arguments, in its order. They must be C-contiguous
+        and all float32 or all float64 (any shape: the kernel sees them
+        flattened, as views). The first is the parameter, updated in place.
+    scalars : sequence of float
+        The kernel's scalar arguments, cast to the arrays' dtype as numpy casts
+        a Python float.
+
+    Returns
+    -------
+    ran : bool
+        False when numba is missing, the kernels are disabled or the arrays do
+        not qualify; the caller then takes its numpy path.
+    """
+    if not _enabled:
+        return False
+    dtype = arrays[0].dtype
+    if dtype != np.float32 and dtype != np.float64:
+        return False
+    for a in arrays:
+        if a.dtype != dtype or not a.flags.c_contiguous:
+            return False
+    kernels = _kernels()
+    if kernels is None:
+        return False
+    cast = dtype.type
+    try:
+        kernels[name](*[a.reshape(-1) for a in arrays], *[cast(s) for s in scalars])
+    except Exception as exc:  # compilation failed: no array was touched yet
+        _give_up(exc)
+        return False
+    return True
+
+
+def _give_up(exc):
+    global _enabled
+    _enabled = False
+    warnings.warn(
+        f"sknet could not compile its update kernels with numba ({exc!r}); "
+        "training continues with the numpy update rules, which give the same "
+        "results more slowly.",
+        RuntimeWarning,
+        stacklevel=3,
+    )
+
+
+@contextlib.contextmanager
+def disabled():
+    """Use the numpy form of every update rule inside the ``with`` block.
+
+    For tests and benchmarks that compare the two forms.
+
+    Examples
+    --------
+    >>> from sknet import _jit
+    >>> with _jit.disabled():
+    ...     _jit.available()
+    False
+    """
+    global _enabled
+    previous, _enabled = _enabled, False
+    try:
+        yield
+    finally:
+        _enabled = previous
