@@ -459,49 +459,56 @@ class BatchNorm(Layer):
             mean, var = self.state["running_mean"], self.state["running_var"]
             scale = gamma / np.sqrt(var + self.epsilon)
             return (X - mean) * scale + beta
-        n = X.shape[0]
-        x_hat = self._buffer("x_hat", X.shape, X.dtype)
+        dtype = X.dtype.type
+        # Only the centred input is stored: x_hat = centred * inv_std never
+        # needs its own pass (each broadcast pass over a batch costs about
+        # twice a plain one), the scale folds into gamma.
+        centred = self._buffer("centred", X.shape, X.dtype)
         if sample_weight is None:
             s = None
-            mean = np.add.reduce(X, axis=0) / X.dtype.type(n)
-            np.subtract(X, mean, out=x_hat)
-            var = np.einsum("ij,ij->j", x_hat, x_hat) / X.dtype.type(n)
+            inv_n = dtype(1.0 / X.shape[0])
+            mean = np.add.reduce(X, axis=0)
+            mean *= inv_n
+            np.subtract(X, mean, out=centred)
+            var = np.einsum("ij,ij->j", centred, centred)
+            var *= inv_n
         else:
             s = (sample_weight / sample_weight.sum()).astype(X.dtype, copy=False)
             mean = s @ X
-            np.subtract(X, mean, out=x_hat)
-            var = np.einsum("i,ij,ij->j", s, x_hat, x_hat)
-            s = s[:, None]
-        inv_std = 1.0 / np.sqrt(var + X.dtype.type(self.epsilon))
-        x_hat *= inv_std
-        m = X.dtype.type(self.momentum)
-        running_mean, running_var = self.state["running_mean"], self.state["running_var"]
-        running_mean *= m
-        running_mean += (1 - m) * mean
-        running_var *= m
-        running_var += (1 - m) * var
+            np.subtract(X, mean, out=centred)
+            var = np.einsum("i,ij,ij->j", s, centred, centred)
+        inv_std = var + dtype(self.epsilon)
+        np.sqrt(inv_std, out=inv_std)
+        np.divide(dtype(1), inv_std, out=inv_std)
+        # running = m * running + (1 - m) * batch, as running += (1 - m) * (batch - running)
+        c = dtype(1 - self.momentum)
+        for running, batch in ((self.state["running_mean"], mean), (self.state["running_var"], var)):
+            batch -= running
+            batch *= c
+            running += batch
         self._cache_inv_std = inv_std
         self._cache_s = s
-        Y = np.multiply(x_hat, gamma, out=self._buffer("Y", X.shape, X.dtype))
+        Y = np.multiply(centred, gamma * inv_std, out=self._buffer("Y", X.shape, X.dtype))
         Y += beta
         return Y
 
     def backward(self, dY):
         # dx = gamma / std * (dY - s * dbeta - s * x_hat * dgamma), the closed
-        # form above with sum(dx_hat) = gamma * dbeta and
-        # sum(dx_hat * x_hat) = gamma * dgamma.
-        x_hat, inv_std, s = self._cache_buf_x_hat, self._cache_inv_std, self._cache_s
-        dgamma = np.einsum("ij,ij->j", dY, x_hat, out=self._grad("gamma"))
+        # form above with sum(dx_hat) = gamma * dbeta,
+        # sum(dx_hat * x_hat) = gamma * dgamma and x_hat = centred / std.
+        centred, inv_std, s = self._cache_buf_centred, self._cache_inv_std, self._cache_s
+        dgamma = np.einsum("ij,ij->j", dY, centred, out=self._grad("gamma"))
+        dgamma *= inv_std
         dbeta = np.add.reduce(dY, axis=0, out=self._grad("beta"))
         dX = self._buffer("dX", dY.shape, dY.dtype)
         if s is None:
             scale = dY.dtype.type(1.0 / dY.shape[0])
-            np.multiply(x_hat, dgamma * scale, out=dX)
+            np.multiply(centred, dgamma * inv_std * scale, out=dX)
             dX += dbeta * scale
         else:
-            np.multiply(x_hat, dgamma, out=dX)
+            np.multiply(centred, dgamma * inv_std, out=dX)
             dX += dbeta
-            dX *= s
+            dX *= s[:, None]
         np.subtract(dY, dX, out=dX)
         dX *= self.params["gamma"] * inv_std
         return dX
