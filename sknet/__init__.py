@@ -5,7 +5,7 @@ for scikit-learn's, with the lecture's activations, initializations, batch
 normalization, update rules and schedules as constructor parameters.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 from .neural_network import MLPClassifier, MLPRegressor  # noqa: E402
 

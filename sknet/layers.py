@@ -44,6 +44,10 @@ class Layer:
 
     #: True for layers whose ``W`` takes the L2 penalty.
     has_weights = False
+    #: Names of the scalar attributes an estimator's hyperparameters set (a
+    #: leaky slope, a batch-norm momentum, ...); they may change between two
+    #: calls to ``fit`` without changing the network's shape.
+    settings = ()
 
     def __init__(self):
         self.params = {}
@@ -271,6 +275,8 @@ class LeakyReLU(_Elementwise):
     slope : float, default=0.01
     """
 
+    settings = ("slope",)
+
     def __init__(self, slope=0.01, *, inplace=False):
         super().__init__(inplace=inplace)
         self.slope = slope
@@ -335,6 +341,8 @@ class ELU(_Elementwise):
     ----------
     alpha : float, default=1.0
     """
+
+    settings = ("alpha",)
 
     def __init__(self, alpha=1.0, *, inplace=False):
         super().__init__(inplace=inplace)
@@ -412,6 +420,12 @@ class BatchNorm(Layer):
 
     where ``s`` are the normalized sample weights (``1 / n`` without weights).
 
+    A training batch with fewer than two rows of positive weight has no
+    variance: its ``x_hat`` would be 0 (nothing learnt) and the running
+    variance would decay toward 0 (predictions ruined). Such a batch is
+    normalized with the running statistics instead, which it leaves
+    unchanged; the gradient then flows through that fixed affine map.
+
     Parameters
     ----------
     n_features : int
@@ -419,6 +433,8 @@ class BatchNorm(Layer):
     momentum : float, default=0.9
     epsilon : float, default=1e-5
     """
+
+    settings = ("momentum", "epsilon")
 
     def __init__(self, n_features, dtype, *, momentum=0.9, epsilon=1e-5):
         super().__init__()
@@ -439,6 +455,9 @@ class BatchNorm(Layer):
             mean, var = self.state["running_mean"], self.state["running_var"]
             scale = gamma / np.sqrt(var + self.epsilon)
             return (X - mean) * scale + beta
+        n_rows = X.shape[0] if sample_weight is None else np.count_nonzero(sample_weight)
+        if n_rows < 2:
+            return self._forward_with_running_statistics(X)
         dtype = X.dtype.type
         # Only the centred input is stored: x_hat = centred * inv_std never
         # needs its own pass (each broadcast pass over a batch costs about
@@ -468,8 +487,26 @@ class BatchNorm(Layer):
             running += batch
         self._cache_inv_std = inv_std
         self._cache_s = s
+        self._cache_fixed = False
         Y = np.multiply(centred, gamma * inv_std, out=self._buffer("Y", X.shape, X.dtype))
         Y += beta
+        return Y
+
+    def _forward_with_running_statistics(self, X):
+        """Training pass of a batch without statistics of its own (see the class doc)."""
+        dtype = X.dtype.type
+        centred = np.subtract(
+            X, self.state["running_mean"], out=self._buffer("centred", X.shape, X.dtype)
+        )
+        inv_std = np.sqrt(self.state["running_var"] + dtype(self.epsilon))
+        np.divide(dtype(1), inv_std, out=inv_std)
+        self._cache_inv_std = inv_std
+        self._cache_s = None
+        self._cache_fixed = True
+        Y = np.multiply(
+            centred, self.params["gamma"] * inv_std, out=self._buffer("Y", X.shape, X.dtype)
+        )
+        Y += self.params["beta"]
         return Y
 
     def backward(self, dY):
@@ -481,6 +518,9 @@ class BatchNorm(Layer):
         dgamma *= inv_std
         dbeta = np.add.reduce(dY, axis=0, out=self._grad("beta"))
         dX = self._buffer("dX", dY.shape, dY.dtype)
+        if self._cache_fixed:
+            # Normalized by constants: the map is affine, dx = gamma / std * dY.
+            return np.multiply(dY, self.params["gamma"] * inv_std, out=dX)
         if s is None:
             scale = dY.dtype.type(1.0 / dY.shape[0])
             np.multiply(centred, dgamma * inv_std * scale, out=dX)
@@ -508,6 +548,8 @@ class Dropout(Layer):
     random_state : numpy.random.RandomState
         Source of the masks (the estimator's generator).
     """
+
+    settings = ("rate",)
 
     def __init__(self, rate, random_state):
         super().__init__()

@@ -174,6 +174,60 @@ class Network:
             for key, array in layer.state.items()
         }
 
+    def settings(self):
+        """Each layer's settings (see :attr:`sknet.layers.Layer.settings`).
+
+        Returns
+        -------
+        settings : dict
+            ``layer name -> {attribute: value}``, for the layers that have any.
+        """
+        return {
+            name: {key: getattr(layer, key) for key in layer.settings}
+            for name, layer in self.layers
+            if layer.settings
+        }
+
+    def apply_settings(self, settings):
+        """Set layer settings, as :meth:`settings` returns them.
+
+        Parameters
+        ----------
+        settings : dict
+            ``layer name -> {attribute: value}``; layers not named keep theirs.
+        """
+        layers = dict(self.layers)
+        for name, values in settings.items():
+            for key, value in values.items():
+                setattr(layers[name], key, value)
+
+    def blocks(self):
+        """The network's blocks, one per affine layer, in forward order.
+
+        A hidden block is ``Dense -> [BatchNorm] -> activation -> [Dropout]``;
+        the output block is a lone ``Dense`` whose scores feed the loss.
+
+        Returns
+        -------
+        blocks : list of tuple
+            ``(dense_name, activation_name, activation_layer)``; the last two
+            are None for the output block.
+        """
+        blocks = []
+        for name, layer in self.layers:
+            if isinstance(layer, Dense):
+                blocks.append([name, None, None])
+            elif isinstance(layer, (BatchNorm, Dropout)):
+                continue
+            elif blocks and blocks[-1][1] is None:
+                blocks[-1][1], blocks[-1][2] = name, layer
+        return [tuple(block) for block in blocks]
+
+    @property
+    def has_batch_norm(self):
+        """Whether any layer is a :class:`~sknet.layers.BatchNorm`."""
+        return any(isinstance(layer, BatchNorm) for _, layer in self.layers)
+
     def weight_layers(self):
         """The affine layers, in order (their ``W`` takes the L2 penalty)."""
         return [layer for _, layer in self.layers if layer.has_weights]

@@ -40,9 +40,32 @@ class Optimizer:
 
     _n_scratch = 1
     _state_attrs = ()
+    # Scalar state (Adam's step count): kept by take_state, reset by reset().
+    _counter_attrs = ()
 
     def __init__(self):
         self.reset()
+
+    def take_state(self, previous):
+        """Continue from ``previous``'s state (moments, caches, step count).
+
+        ``partial_fit`` rebuilds its update rule from the estimator's current
+        parameters at every call, so a changed ``beta_1`` or ``momentum``
+        applies at once, and hands it the previous rule's state. A different
+        rule (the solver changed) has no state to take and starts afresh.
+
+        Parameters
+        ----------
+        previous : Optimizer
+
+        Returns
+        -------
+        self : Optimizer
+        """
+        if type(previous) is type(self):
+            for name in self._state_attrs + self._counter_attrs:
+                setattr(self, name, getattr(previous, name))
+        return self
 
     def reset(self):
         """Drop the optimizer state; the next ``step`` starts from scratch.
@@ -55,6 +78,16 @@ class Optimizer:
             setattr(self, name, None)
         self._scratch = None
         return self
+
+    def state_arrays(self):
+        """The arrays of the state (moments, caches, velocities), for checks.
+
+        Returns
+        -------
+        arrays : list of ndarray
+            Empty before the first step.
+        """
+        return [a for name in self._state_attrs for a in (getattr(self, name) or ())]
 
     def step(self, params, grads, lr):
         """Update every ``params[i]`` in place from ``grads[i]`` with learning rate ``lr``.
@@ -229,6 +262,7 @@ class Adam(Optimizer):
 
     _n_scratch = 2
     _state_attrs = ("ms", "vs")
+    _counter_attrs = ("t",)
 
     def __init__(self, beta_1=0.9, beta_2=0.999, epsilon=1e-8):
         self.beta_1 = beta_1

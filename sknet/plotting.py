@@ -235,8 +235,6 @@ class ActivationHistogramDisplay:
         """
         from sklearn.utils import check_array
 
-        from .diagnostics import _blocks
-
         network = estimator.network_
         X = check_array(X, accept_sparse=["csr"], dtype=(np.float64, np.float32))
         X = X.astype(network.parameters()[0].dtype, copy=False)
@@ -244,7 +242,7 @@ class ActivationHistogramDisplay:
             outputs = dict(network.layer_outputs(X))
         activations = [
             (f"layer {i + 1} ({type(layer).__name__.lower()})", outputs[name])
-            for i, (_, name, layer) in enumerate(_blocks(network))
+            for i, (_, name, layer) in enumerate(network.blocks())
             if layer is not None
         ]
         return cls(activations, bins=bins).plot(ax=ax)

@@ -1,8 +1,13 @@
 """Learning-rate schedules: small objects that own the rate and nothing else.
 
-A schedule is called once per epoch as ``schedule(epoch, t)`` with the 0-based epoch
-index and ``t``, the number of training samples seen before that epoch (scikit-learn's
-``t_``), and returns the learning rate to use for the whole epoch. When the loss stops
+A schedule is called once per epoch as ``schedule(epoch, t)`` with ``epoch`` the
+schedule's position (epochs since the update rule started: 0 at every ``fit``,
+counting on across ``partial_fit`` calls) and ``t``, the number of training samples
+seen before that epoch (scikit-learn's ``t_``), and returns the learning rate to use
+for the whole epoch. The schedules indexed by epoch ('step', 'exponential', 'cosine')
+span a cycle of ``n_epochs`` epochs (the estimator's ``max_iter``): past its end they
+start the next cycle at ``lr_init`` (warm restarts, Loshchilov & Hutter, 2017), so
+``partial_fit`` called more than ``max_iter`` times never trains at a spent rate. When the loss stops
 improving for more than ``n_iter_no_change`` epochs the fit loop calls
 ``schedule.on_plateau()``: it returns ``True`` if training should stop, which is what
 every schedule does except ``Adaptive`` (scikit-learn's ``learning_rate='adaptive'``),
@@ -81,6 +86,23 @@ class Schedule:
         """
         return self
 
+    def take_state(self, previous):
+        """Continue where ``previous``, a schedule of the same kind, stopped.
+
+        ``partial_fit`` rebuilds its schedule from the estimator's current
+        parameters at every call and hands it the previous one's state (for
+        ``Adaptive``, the reduced rate). Stateless schedules have nothing to take.
+
+        Parameters
+        ----------
+        previous : Schedule
+
+        Returns
+        -------
+        self : Schedule
+        """
+        return self
+
     def _hyperparams(self):
         names = list(inspect.signature(type(self).__init__).parameters)[1:]
         return {name: getattr(self, name) for name in names}
@@ -112,8 +134,10 @@ class Constant(Schedule):
 class InvScaling(Schedule):
     """scikit-learn's ``'invscaling'``: ``lr_init / (t + 1) ** power_t``.
 
-    ``t`` is the number of samples seen before the epoch, so epoch 0 uses
-    ``lr_init`` exactly as scikit-learn does.
+    ``t`` is the number of samples seen before the epoch. As in scikit-learn,
+    whose optimizer starts at ``lr_init`` at every ``fit``, the schedule's
+    first epoch (``epoch == 0``) uses ``lr_init`` even when a warm start has
+    already seen samples; later epochs use the formula with every sample seen.
 
     Parameters
     ----------
@@ -126,8 +150,8 @@ class InvScaling(Schedule):
     --------
     >>> from sknet.schedules import InvScaling
     >>> sched = InvScaling(0.1, power_t=0.5)
-    >>> sched(0, 0), sched(1, 99)
-    (0.1, 0.01)
+    >>> sched(0, 0), sched(1, 99), sched(0, 99)
+    (0.1, 0.01, 0.1)
     """
 
     def __init__(self, lr_init, power_t=0.5):
@@ -135,11 +159,22 @@ class InvScaling(Schedule):
         self.power_t = power_t
 
     def __call__(self, epoch, t):
+        if epoch == 0:
+            return float(self.lr_init)
         return float(float(self.lr_init) / (t + 1) ** self.power_t)
 
 
+def _in_cycle(epoch, n_epochs):
+    """Position of ``epoch`` in its cycle of ``n_epochs`` (``epoch`` itself if None)."""
+    if n_epochs is None:
+        return int(epoch)
+    if n_epochs < 1:
+        raise ValueError(f"n_epochs must be >= 1, got {n_epochs!r}.")
+    return int(epoch) % int(n_epochs)
+
+
 class StepDecay(Schedule):
-    """Step decay: ``lr_init * gamma ** (epoch // step_size)``.
+    """Step decay: ``lr_init * gamma ** (e // step_size)``, ``e = epoch % n_epochs``.
 
     Parameters
     ----------
@@ -149,6 +184,9 @@ class StepDecay(Schedule):
         Number of epochs between two decays.
     gamma : float, default=0.5
         Multiplicative factor of each decay.
+    n_epochs : int, default=None
+        Length of a cycle (usually the estimator's ``max_iter``); past it the
+        decay starts again from ``lr_init``. None: one endless decay.
 
     Examples
     --------
@@ -156,19 +194,23 @@ class StepDecay(Schedule):
     >>> sched = StepDecay(0.1, step_size=2, gamma=0.5)
     >>> [sched(e, 0) for e in range(5)]
     [0.1, 0.1, 0.05, 0.05, 0.025]
+    >>> [StepDecay(0.1, step_size=2, gamma=0.5, n_epochs=4)(e, 0) for e in range(6)]
+    [0.1, 0.1, 0.05, 0.05, 0.1, 0.1]
     """
 
-    def __init__(self, lr_init, step_size=10, gamma=0.5):
+    def __init__(self, lr_init, step_size=10, gamma=0.5, n_epochs=None):
         super().__init__(lr_init)
         self.step_size = step_size
         self.gamma = gamma
+        self.n_epochs = n_epochs
 
     def __call__(self, epoch, t):
-        return float(self.lr_init * self.gamma ** (int(epoch) // int(self.step_size)))
+        epoch = _in_cycle(epoch, self.n_epochs)
+        return float(self.lr_init * self.gamma ** (epoch // int(self.step_size)))
 
 
 class ExponentialDecay(Schedule):
-    """Exponential decay: ``lr_init * gamma ** epoch``.
+    """Exponential decay: ``lr_init * gamma ** e``, ``e = epoch % n_epochs``.
 
     Parameters
     ----------
@@ -176,6 +218,9 @@ class ExponentialDecay(Schedule):
         Initial learning rate.
     gamma : float, default=0.95
         Multiplicative factor per epoch.
+    n_epochs : int, default=None
+        Length of a cycle (usually the estimator's ``max_iter``); past it the
+        decay starts again from ``lr_init``. None: one endless decay.
 
     Examples
     --------
@@ -185,19 +230,23 @@ class ExponentialDecay(Schedule):
     [1.0, 0.5, 0.25, 0.125]
     """
 
-    def __init__(self, lr_init, gamma=0.95):
+    def __init__(self, lr_init, gamma=0.95, n_epochs=None):
         super().__init__(lr_init)
         self.gamma = gamma
+        self.n_epochs = n_epochs
 
     def __call__(self, epoch, t):
-        return float(self.lr_init * self.gamma ** int(epoch))
+        return float(self.lr_init * self.gamma ** _in_cycle(epoch, self.n_epochs))
 
 
 class Cosine(Schedule):
-    """Cosine annealing from ``lr_init`` to ``lr_min`` over ``n_epochs``.
+    """Cosine annealing from ``lr_init`` toward ``lr_min`` over cycles of ``n_epochs``.
 
-    ``lr_min + (lr_init - lr_min) * (1 + cos(pi * min(epoch, n_epochs) / n_epochs)) / 2``;
-    after ``n_epochs`` the rate stays at ``lr_min``.
+    ``lr_min + (lr_init - lr_min) * (1 + cos(pi * e / n_epochs)) / 2`` with
+    ``e = epoch % n_epochs`` (SGDR, Loshchilov & Hutter, 2017): a fit of
+    ``n_epochs`` epochs runs one cycle, ending one step short of ``lr_min``,
+    and epochs past it start a new cycle at ``lr_init`` rather than training
+    at ``lr_min`` (which, at its default of 0, would not train at all).
 
     Parameters
     ----------
@@ -213,7 +262,7 @@ class Cosine(Schedule):
     >>> from sknet.schedules import Cosine
     >>> sched = Cosine(1.0, n_epochs=4)
     >>> [round(sched(e, 0), 4) for e in range(6)]
-    [1.0, 0.8536, 0.5, 0.1464, 0.0, 0.0]
+    [1.0, 0.8536, 0.5, 0.1464, 1.0, 0.8536]
     """
 
     def __init__(self, lr_init, n_epochs, lr_min=0.0):
@@ -222,9 +271,7 @@ class Cosine(Schedule):
         self.lr_min = lr_min
 
     def __call__(self, epoch, t):
-        if self.n_epochs < 1:
-            raise ValueError(f"Cosine needs n_epochs >= 1, got {self.n_epochs!r}.")
-        frac = min(epoch, self.n_epochs) / self.n_epochs
+        frac = _in_cycle(epoch, self.n_epochs) / self.n_epochs
         lr_min = float(self.lr_min)
         return lr_min + 0.5 * (float(self.lr_init) - lr_min) * (1.0 + math.cos(math.pi * frac))
 
@@ -279,6 +326,12 @@ class Adaptive(Schedule):
 
     def __call__(self, epoch, t):
         return self.learning_rate
+
+    def take_state(self, previous):
+        # The reduced rate is a fraction of lr_init: a new lr_init starts over.
+        if type(previous) is type(self) and previous.lr_init == self.lr_init:
+            self.learning_rate = previous.learning_rate
+        return self
 
     def on_plateau(self):
         if self.learning_rate <= self.min_lr:

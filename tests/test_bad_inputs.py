@@ -455,13 +455,19 @@ def test_X_near_float64_max_raises(data):
 
 
 def test_huge_X_float32_no_crash(data):
-    """Row: X*1e30 as float32."""
+    """Row: X*1e30 as float32: no crash, but no silent garbage either.
+
+    The squared gradients overflow float32, Adam's second moments become inf
+    and every update 0: the weights freeze at their random start. That is
+    scikit-learn's "non-finite" case (its sgd raises it on the same data): a
+    ValueError, the estimator left unfitted. float64 has the room to train."""
     X = (data[0] * 1e30).astype(np.float32)
+    est = _small(MLPClassifier)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        with pytest.warns(DataScaleWarning):
-            est = _fit(_small(MLPClassifier), X, data[1])
-        assert est.predict(X).shape == (60,)
+        with pytest.warns(DataScaleWarning), pytest.raises(ValueError, match=NONFINITE):
+            est.fit(X, data[1])
+    assert _unfitted(est)
 
 
 def test_huge_y_regressor(data):
@@ -952,8 +958,17 @@ def test_batch_norm_predict_uses_running_statistics(data):
 
 
 def test_batch_norm_batch_of_one_row(data):
-    """Batch norm: a training batch of 1 row must not divide by zero variance."""
-    est = _fit(_small(MLPClassifier, batch_norm=True, batch_size=1, max_iter=2),
+    """Batch norm: a training batch of 1 row must not divide by zero variance.
+
+    When every batch has one row there are no batch statistics at all: a
+    ValueError says so (and names "1 sample", as scikit-learn's
+    check_fit2d_1sample expects). A trailing one-row batch trains through the
+    running statistics (tests/test_training_state.py)."""
+    est = _small(MLPClassifier, batch_norm=True, batch_size=1, max_iter=2)
+    with pytest.raises(ValueError, match="every mini-batch here has 1 sample"):
+        est.fit(data[0][:7], data[1][:7])
+    assert _unfitted(est)
+    est = _fit(_small(MLPClassifier, batch_norm=True, batch_size=2, max_iter=2),
                data[0][:7], data[1][:7])
     assert all(np.isfinite(p).all() for p in est.network_.parameters())
     assert all(np.isfinite(s).all() for s in est.network_.named_state().values())

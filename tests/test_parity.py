@@ -135,7 +135,7 @@ def test_same_fitted_attributes(sk_cls, our_cls, solver, early_stopping, data):
     ours = _quiet_fit(our_cls(**params), X, y)
     sk_attrs, our_attrs = _public_attrs(sk), _public_attrs(ours)
     # sknet adds the network object and the per-epoch history, nothing else.
-    assert set(our_attrs) - set(sk_attrs) == {"network_", "history_"}
+    assert set(our_attrs) - set(sk_attrs) == {"network_", "history_", "stop_reason_"}
     assert set(sk_attrs) == set(our_attrs) & set(sk_attrs)
     for key in sk_attrs:
         if key in ("loss_curve_", "validation_scores_") and sk_attrs[key][0] == "list":
@@ -540,7 +540,7 @@ def test_early_stopping_restores_best_weights(data):
 
 
 def test_early_stopping_split_is_stratified(data, monkeypatch):
-    import sknet.neural_network as nn
+    import sknet.training.monitors as nn
 
     seen = {}
     real = nn.train_test_split

@@ -43,13 +43,31 @@ def test_cosine():
     s = Cosine(0.1, n_epochs=10, lr_min=0.01)
     assert s(0, 0) == pytest.approx(0.1)
     assert s(5, 0) == pytest.approx(0.055)
-    assert s(10, 0) == pytest.approx(0.01)
-    assert s(25, 0) == pytest.approx(0.01)  # clamped after n_epochs
     for e in (1, 3, 7):
         expected = 0.01 + 0.5 * 0.09 * (1 + math.cos(math.pi * e / 10))
         assert s(e, 0) == pytest.approx(expected, rel=1e-14)
-    values = [s(e, 0) for e in range(11)]
-    assert all(a >= b for a, b in zip(values, values[1:]))
+    values = [s(e, 0) for e in range(10)]
+    assert all(a > b for a, b in zip(values, values[1:]))
+    assert values[-1] > 0.01  # a fit of n_epochs ends one step short of lr_min
+
+
+@pytest.mark.parametrize(
+    "schedule",
+    [
+        Cosine(0.1, n_epochs=10),
+        StepDecay(0.1, step_size=3, gamma=0.5, n_epochs=10),
+        ExponentialDecay(0.1, gamma=0.7, n_epochs=10),
+    ],
+    ids=["cosine", "step", "exponential"],
+)
+def test_epoch_schedules_restart_their_cycle_past_n_epochs(schedule):
+    """Past n_epochs (partial_fit called more than max_iter times) the rate
+    starts a new cycle at lr_init instead of sitting at a spent rate (0 for
+    'cosine' with its default lr_min)."""
+    first = [schedule(e, 0) for e in range(10)]
+    assert first[0] == 0.1 and min(first) > 0
+    assert [schedule(e, 0) for e in range(10, 20)] == first
+    assert schedule(1234, 0) == first[4]
 
 
 def test_invscaling_equals_sklearn_sequence():
@@ -149,5 +167,5 @@ def test_make_schedule_accepts_instance_and_table():
 
 
 def test_repr():
-    assert repr(StepDecay(0.1)) == "StepDecay(lr_init=0.1, step_size=10, gamma=0.5)"
+    assert repr(StepDecay(0.1)) == "StepDecay(lr_init=0.1, step_size=10, gamma=0.5, n_epochs=None)"
     assert repr(Adaptive(0.1)) == "Adaptive(lr_init=0.1, factor=5.0, min_lr=1e-06)"

@@ -1,0 +1,515 @@
+"""The estimators' shared base: parameters, input checks, rollback, prediction, persistence.
+
+:class:`BaseMLP` holds what makes sknet's MLPs scikit-learn estimators. A call
+to ``fit`` or ``partial_fit`` validates the data, builds the network on a new
+fit (or brings its settings up to date on a warm one), hands the training to
+:func:`sknet.training.train`, and publishes the result as scikit-learn's fitted
+attributes. Whatever goes wrong, the estimator is put back as it was before
+the call, from one backup of what the call can change.
+"""
+
+import copy
+import warnings
+from abc import ABCMeta, abstractmethod
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, _fit_context, is_classifier
+from sklearn.callback import CallbackSupportMixin
+from sklearn.metrics import accuracy_score, r2_score
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils.validation import _check_sample_weight, validate_data
+
+from .. import __version__
+from ..exceptions import DataScaleWarning, InconsistentSknetVersionWarning
+from ..training import (
+    STOCHASTIC_SOLVERS,
+    CallbackMonitor,
+    Checkpoint,
+    TrainingState,
+    architecture,
+    build_network,
+    configure_network,
+    decode_target,
+    hidden_sizes,
+    interrupts_propagate,
+    train,
+)
+from ._legacy import upgrade_state
+
+_ACTIVATIONS = {
+    "identity",
+    "logistic",
+    "sigmoid",
+    "tanh",
+    "relu",
+    "leaky_relu",
+    "prelu",
+    "elu",
+    "maxout",
+}
+_INITS = {"auto", "zeros", "normal", "xavier", "he", "glorot_uniform"}
+_SCHEDULES = {"constant", "invscaling", "adaptive", "step", "exponential", "cosine"}
+# Inputs or targets beyond this magnitude make every activation saturate or
+# every gradient explode; scikit-learn trains on them without a word.
+_LARGE_VALUE = 1e10
+# Rows sampled to look for badly scaled inputs or targets.
+_SCALE_CHECK_ROWS = 10_000
+# Attributes of scikit-learn's callback machinery (sklearn.callback).
+_CALLBACK_ATTRS = {
+    "_skl_callbacks",
+    "_skl_callbacks_to_teardown",
+    "_callback_fit_ctx",
+    "_parent_callback_ctx",
+}
+
+
+def _max_abs(X, max_rows=_SCALE_CHECK_ROWS):
+    """Largest absolute value among at most ``max_rows`` evenly spaced rows.
+
+    Badly scaled data is badly scaled throughout; a strided sample finds it
+    without two extra passes over a large X at every fit.
+    """
+    step = max(1, X.shape[0] // max_rows)
+    data = X[::step]
+    if sp.issparse(data):
+        data = data.data
+    return max(float(data.max()), -float(data.min())) if data.size else 0.0
+
+
+def constructor_arguments(local_vars):
+    """The arguments of an ``__init__``, from its ``locals()``.
+
+    The estimators list every parameter in their signatures, as scikit-learn
+    requires, and hand them all to :class:`BaseMLP`, which stores them.
+    """
+    return {k: v for k, v in local_vars.items() if k not in ("self", "__class__")}
+
+
+class _Rollback:
+    """What a call to ``fit`` or ``partial_fit`` may change, to put back if it fails.
+
+    The estimator's attributes are rebound, never mutated, by a call, so a
+    shallow copy of them suffices; the arrays a continuing call changes in
+    place (weights, running statistics, the update rule's moments, the loss
+    history) are copied once in a :class:`~sknet.training.Checkpoint`. A new
+    fit builds a new network and state, leaving the old ones untouched.
+    """
+
+    def __init__(self, estimator, first_pass):
+        keep = set(estimator._get_param_names()) | _CALLBACK_ATTRS
+        self.attrs = {k: v for k, v in vars(estimator).items() if k not in keep}
+        self.checkpoint = None
+        if not first_pass:
+            self.checkpoint = Checkpoint(estimator.network_, estimator._training)
+
+    def restore(self, estimator):
+        keep = set(estimator._get_param_names()) | _CALLBACK_ATTRS
+        for key in [k for k in vars(estimator) if k not in keep]:
+            delattr(estimator, key)
+        vars(estimator).update(self.attrs)
+        if self.checkpoint is not None:
+            estimator._training = self.checkpoint.restore(estimator.network_)
+            estimator._publish()
+
+
+class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
+    """Shared fit / predict machinery of the sknet MLP estimators.
+
+    Not for direct use: use :class:`MLPClassifier` or :class:`MLPRegressor`.
+    """
+
+    _parameter_constraints: dict = {
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions(_ACTIVATIONS)],
+        "solver": [StrOptions({"lbfgs", *STOCHASTIC_SOLVERS})],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [StrOptions(_SCHEDULES)],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "nesterovs_momentum": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "n_iter_no_change": [
+            Interval(Integral, 1, None, closed="left"),
+            Options(Real, {np.inf}),
+        ],
+        "max_fun": [Interval(Integral, 1, None, closed="left")],
+        # sknet's additions
+        "leaky_relu_slope": [Interval(Real, 0, 1, closed="left")],
+        "prelu_init": [Interval(Real, None, None, closed="neither")],
+        "elu_alpha": [Interval(Real, 0, None, closed="left")],
+        "maxout_pieces": [Interval(Integral, 2, None, closed="left")],
+        "init": [StrOptions(_INITS)],
+        "init_scale": [Interval(Real, 0, None, closed="neither")],
+        "bias_init": [Interval(Real, None, None, closed="neither"), None],
+        "batch_norm": ["boolean"],
+        "batch_norm_momentum": [Interval(Real, 0, 1, closed="left")],
+        "batch_norm_epsilon": [Interval(Real, 0, None, closed="neither")],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "rmsprop_decay": [Interval(Real, 0, 1, closed="left")],
+        "lr_step_size": [Interval(Integral, 1, None, closed="left")],
+        "lr_decay": [Interval(Real, 0, 1, closed="right")],
+        "lr_min": [Interval(Real, 0, None, closed="left")],
+        "divergence_threshold": [Interval(Real, 1, None, closed="neither"), None],
+        "track_training": ["boolean"],
+    }
+
+    @abstractmethod
+    def __init__(self, **params):
+        for name, value in params.items():
+            setattr(self, name, value)
+
+    # ------------------------------------------------------------------
+    # subclass hooks
+    # ------------------------------------------------------------------
+    @abstractmethod
+    def _validate_input(self, X, y, incremental, reset, classes=None):
+        """Validate X and y (labels checked against ``classes_``); return them."""
+
+    @abstractmethod
+    def _out_activation(self):
+        """Name of the output link for the current parameters and labels."""
+
+    @abstractmethod
+    def _encode(self, y, dtype, first_pass):
+        """The loss's target for validated ``y``, and the number of outputs."""
+
+    def _apply_class_weight(self, target, sample_weight, incremental):
+        return sample_weight
+
+    # ------------------------------------------------------------------
+    # fitting
+    # ------------------------------------------------------------------
+    def _fit(self, X, y, sample_weight=None, incremental=False, classes=None):
+        first_pass = not hasattr(self, "network_") or (not self.warm_start and not incremental)
+        rollback = _Rollback(self, first_pass)
+        try:
+            self._fit_unsafe(X, y, sample_weight, incremental, first_pass, classes)
+        except BaseException:
+            # Whatever went wrong (bad input found late, a divergence, Ctrl-C
+            # before one epoch completed), nothing of this call remains.
+            rollback.restore(self)
+            raise
+        if self.stop_reason_ == "interrupted" and interrupts_propagate():
+            raise KeyboardInterrupt
+        return self
+
+    def _fit_unsafe(self, X, y, sample_weight, incremental, first_pass, classes):
+        hidden_sizes(self)  # reject non-positive sizes before anything else
+        if self.solver == "lbfgs" and self.dropout:
+            raise ValueError(
+                "dropout is not supported with solver='lbfgs': its random masks "
+                "break the line search. Use a stochastic solver (e.g. 'adam')."
+            )
+        if not first_pass:
+            self._check_warm_start()
+        X, y = self._validate_input(X, y, incremental, reset=first_pass, classes=classes)
+        target, n_outputs = self._encode(y, X.dtype, first_pass)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+            )
+        sample_weight = self._apply_class_weight(target, sample_weight, incremental)
+        self._warn_on_scale(X, target)
+
+        self._random_state = check_random_state(self.random_state)
+        if first_pass:
+            self._initialize(X.shape[1], n_outputs, X.dtype)
+        else:
+            configure_network(self.network_, self)
+        if sp.issparse(X) and X.format == "csc":
+            X = X.tocsr()  # row batches; still sparse, never densified
+
+        # sklearn.callback: the fit is one task, each epoch (L-BFGS iteration)
+        # a subtask; a callback's on_fit_task_end returning True stops training.
+        context = self._init_callback_context(max_subtasks=1 if incremental else self.max_iter)
+        callback_kw = dict(
+            X=X,
+            y=y,
+            metadata=None if sample_weight is None else {"sample_weight": sample_weight},
+        )
+        context.call_on_fit_task_begin(estimator=self, **callback_kw)
+        callbacks = CallbackMonitor(
+            context,
+            self,
+            self._snapshot,
+            task_name="iteration" if self.solver == "lbfgs" else "epoch",
+            **callback_kw,
+        )
+        # numpy's overflow warnings would only precede the clear error or
+        # warning that a non-finite loss or weights get.
+        with np.errstate(over="ignore", invalid="ignore"):
+            result = train(
+                self.network_,
+                X,
+                target,
+                sample_weight,
+                params=self,
+                state=self._training,
+                random_state=self._random_state,
+                score=self._score_arrays,
+                incremental=incremental,
+                callbacks=callbacks,
+            )
+        self.network_.clear_cache()
+        self.n_iter_, self.loss_, self.stop_reason_ = result.n_iter, result.loss, result.stop_reason
+        self._publish()
+        self._check_finite()
+        context.call_on_fit_task_end(estimator=self, reconstruction_attributes={}, **callback_kw)
+
+    def _check_warm_start(self):
+        """Refuse a warm start or partial_fit that would need another network."""
+        if self._arch != architecture(self):
+            raise ValueError(
+                "warm_start / partial_fit cannot change the network's architecture: "
+                f"it was fitted with {self._arch}, the parameters now say "
+                f"{architecture(self)}. Set warm_start=False (or call fit) to "
+                "train a new network."
+            )
+        if self._out_activation() != self.out_activation_:
+            raise ValueError(
+                "warm_start / partial_fit cannot change the output layer: it was "
+                f"fitted with out_activation_={self.out_activation_!r}, and "
+                f"loss={self.loss!r} needs {self._out_activation()!r}. Set "
+                "warm_start=False (or call fit) to train a new network."
+            )
+
+    def _initialize(self, n_features, n_outputs, dtype):
+        self.n_iter_ = 0
+        self.n_outputs_ = n_outputs
+        self.n_layers_ = len(hidden_sizes(self)) + 2
+        self.out_activation_ = self._out_activation()
+        self.network_ = build_network(
+            self,
+            n_features,
+            n_outputs,
+            out_activation=self.out_activation_,
+            dtype=dtype,
+            random_state=self._random_state,
+        )
+        self._arch = architecture(self)
+        self._training = TrainingState(stochastic=self.solver in STOCHASTIC_SOLVERS)
+        self._publish()
+        self._sync_coefs()
+
+    def _publish(self):
+        """The training state as scikit-learn's fitted attributes (lists shared)."""
+        state = self._training
+        self.t_ = state.t
+        self.history_ = state.history
+        if state.stochastic:
+            self.loss_curve_ = state.loss_curve
+            self.best_loss_ = state.best_loss
+            self.validation_scores_ = state.validation_scores
+            self.best_validation_score_ = state.best_validation_score
+
+    def _sync_coefs(self):
+        # coefs_ / intercepts_ are the network's own arrays, not copies.
+        self.coefs_ = self.network_.coefs
+        self.intercepts_ = self.network_.intercepts
+
+    def _check_finite(self):
+        """Refuse a model that training left non-finite (scikit-learn's message).
+
+        Besides the weights, the loss, the running statistics and the update
+        rule's moments: a second moment that overflowed freezes the weights
+        (every update becomes 0) while they stay finite.
+        """
+        network, optimizer = self.network_, self._training.optimizer
+        arrays = [network.flat_params, *network.named_state().values()]
+        if optimizer is not None:
+            arrays += optimizer.state_arrays()
+        if np.isfinite(self.loss_) and all(np.isfinite(a).all() for a in arrays):
+            return
+        raise ValueError(
+            "Solver produced non-finite parameter weights. The input data may"
+            " contain large values and need to be preprocessed. (After training,"
+            f" the loss is {self.loss_:.4g}"
+            + ("" if np.isfinite(network.flat_params).all() else " and the weights overflowed")
+            + ".)"
+        )
+
+    def _snapshot(self):
+        """Fitted attributes of a copy frozen at this point of training (callbacks)."""
+        network = copy.deepcopy(self.network_)
+        network.clear_cache()
+        return {
+            "network_": network,
+            "coefs_": network.coefs,
+            "intercepts_": network.intercepts,
+        }
+
+    def _warn_on_scale(self, X, target):
+        largest = _max_abs(X)
+        if largest > _LARGE_VALUE:
+            warnings.warn(
+                f"X contains values as large as {largest:.3g}: the network's "
+                "units will saturate or its gradients explode. Scale the inputs "
+                "first (StandardScaler, or sknet.preprocessing).",
+                DataScaleWarning,
+            )
+
+    def _score_arrays(self, X, target, sample_weight):
+        """Accuracy or R^2 of already validated rows and encoded targets."""
+        y_true = decode_target(
+            target, out_activation=self.out_activation_, classes=getattr(self, "classes_", None)
+        )
+        function = accuracy_score if is_classifier(self) else r2_score
+        return self._score_with_function(X, y_true, sample_weight, function)
+
+    # ------------------------------------------------------------------
+    # public API shared by both estimators
+    # ------------------------------------------------------------------
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model to data matrix X and target(s) y.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data. Sparse CSR / CSC matrices are multiplied directly
+            by the first layer, never densified.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            The target values (class labels in classification, real numbers in
+            regression).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative sample weights. Each batch's loss is their weighted
+            mean, so integer weights equal repeating samples.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+
+        Raises
+        ------
+        ValueError
+            Bad input; a warm start that would change the network; a loss or
+            weights that became non-finite. The estimator is then left as it
+            was before the call.
+        KeyboardInterrupt
+            Ctrl-C before the first epoch completed (the estimator is left as
+            it was), or at any time inside
+            :func:`sknet.training.propagate_interrupts`. Otherwise an
+            interrupted fit keeps its completed epochs and warns.
+        """
+        return self._fit(X, y, sample_weight=sample_weight, incremental=False)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def initialize(self, X, y):
+        """Build the untrained network exactly as ``fit`` would, without training.
+
+        The data are validated, the classes (or outputs) read from ``y`` and
+        ``network_`` built with the weights ``fit`` would start from (the same
+        draws for the same ``random_state``). The estimator then predicts with
+        its initial weights; :func:`sknet.diagnostics.check_initial_loss` uses
+        this to check the loss before any update. A later ``fit`` starts over
+        unless ``warm_start=True``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            The target values.
+
+        Returns
+        -------
+        self : object
+            The estimator with an untrained ``network_`` and ``n_iter_ == 0``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sknet import MLPClassifier
+        >>> X = np.random.RandomState(0).randn(30, 4)
+        >>> y = np.arange(30) % 3
+        >>> clf = MLPClassifier(hidden_layer_sizes=(8,), random_state=0).initialize(X, y)
+        >>> clf.n_iter_, clf.predict_proba(X).shape
+        (0, (30, 3))
+        """
+        hidden_sizes(self)
+        X, y = self._validate_input(X, y, incremental=False, reset=True)
+        _, n_outputs = self._encode(y, X.dtype, first_pass=True)
+        self._random_state = check_random_state(self.random_state)
+        self._initialize(X.shape[1], n_outputs, X.dtype)
+        return self
+
+    def _check_solver(self):
+        if self.solver not in STOCHASTIC_SOLVERS:
+            raise AttributeError(
+                "partial_fit is only available for stochastic optimizers. "
+                "%s is not stochastic." % self.solver
+            )
+        return True
+
+    def _forward(self, X, check_input=True):
+        if check_input:
+            X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
+        X = self._as_fit_dtype(X)
+        with np.errstate(over="ignore", invalid="ignore"):
+            return self.network_.predict(X)
+
+    def _as_fit_dtype(self, X):
+        dtype = self.coefs_[0].dtype
+        if X.dtype != dtype:
+            X = X.astype(dtype)
+        return X
+
+    def _checked_forward(self, X):
+        out = self._forward(X)
+        if not np.isfinite(out).all():
+            raise ValueError(
+                "The network produced non-finite outputs for X. Its weights or "
+                "the inputs are too large: check the input scale and refit with "
+                "a lower learning_rate_init."
+            )
+        return out
+
+    def _score_with_function(self, X, y, sample_weight, score_function):
+        y_pred_raw = self._forward(X, check_input=False)
+        if not np.isfinite(y_pred_raw).all():
+            return np.nan
+        return score_function(y, self._decode(y_pred_raw), sample_weight=sample_weight)
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state["_sknet_version"] = __version__
+        return state
+
+    def __setstate__(self, state):
+        version = state.pop("_sknet_version", None)
+        if version is not None and version != __version__:
+            warnings.warn(
+                f"Trying to unpickle estimator {type(self).__name__} from sknet "
+                f"version {version} when using version {__version__}. This might "
+                "lead to breaking code or invalid results. Use at your own risk.",
+                InconsistentSknetVersionWarning,
+            )
+        super().__setstate__(state)
+        if "network_" in state:
+            upgrade_state(self)
+            # coefs_ / intercepts_ must be the network's own arrays. pickle keeps
+            # the aliasing, but joblib stores each array on its own and loads
+            # copies: coefs_ would then go stale after partial_fit.
+            self._sync_coefs()
+            self._publish()
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags

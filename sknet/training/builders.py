@@ -1,0 +1,209 @@
+"""The one place where the estimators' hyperparameters become engine objects.
+
+The functions here read an estimator's constructor parameters (any object with
+those attributes) and build the :class:`~sknet.network.Network`, the update
+rule and the learning-rate schedule, or bring an existing network's layer
+settings up to date. :mod:`sknet.diagnostics` builds its networks and update
+rules through them too, so a diagnostic trains exactly what ``fit`` trains.
+"""
+
+from ..initializers import init_layer
+from ..layers import ELU, BatchNorm, Dropout, LeakyReLU
+from ..network import build_network as _assemble
+from ..optimizers import OPTIMIZERS
+from ..schedules import make_schedule as _schedule
+
+__all__ = [
+    "hidden_sizes",
+    "architecture",
+    "build_network",
+    "configure_network",
+    "make_optimizer",
+    "make_schedule",
+]
+
+STOCHASTIC_SOLVERS = ("sgd", "adam", "rmsprop", "adagrad")
+
+
+def hidden_sizes(params):
+    """``hidden_layer_sizes`` as a list of ints.
+
+    Raises
+    ------
+    ValueError
+        If a size is not positive (scikit-learn's message).
+    """
+    sizes = params.hidden_layer_sizes
+    if not hasattr(sizes, "__iter__"):
+        sizes = [sizes]
+    sizes = list(sizes)
+    if any(s <= 0 for s in sizes):
+        raise ValueError(f"hidden_layer_sizes must be > 0, got {sizes}.")
+    return [int(s) for s in sizes]
+
+
+def _activation(params):
+    return "logistic" if params.activation == "sigmoid" else params.activation
+
+
+def architecture(params):
+    """What fixes the network's layers, which a warm start must not change.
+
+    Returns
+    -------
+    architecture : dict
+        Layer sizes, activation, batch norm on or off, dropout on or off,
+        maxout pieces.
+    """
+    activation = _activation(params)
+    return {
+        "hidden_layer_sizes": tuple(hidden_sizes(params)),
+        "activation": activation,
+        "batch_norm": bool(params.batch_norm),
+        "dropout": params.dropout > 0,
+        "maxout_pieces": params.maxout_pieces if activation == "maxout" else None,
+    }
+
+
+def build_network(params, n_features, n_outputs, *, out_activation, dtype, random_state):
+    """A new, initialized network for ``params``.
+
+    Parameters
+    ----------
+    params : estimator
+        Read for ``hidden_layer_sizes``, ``activation``, ``init``,
+        ``init_scale``, ``bias_init``, the activation, batch-norm and dropout
+        parameters.
+    n_features, n_outputs : int
+    out_activation : {'softmax', 'logistic', 'identity', 'exp'}
+    dtype : dtype
+    random_state : numpy.random.RandomState
+        Draws the weights, in layer order, then (kept by the dropout layers)
+        the dropout masks.
+
+    Returns
+    -------
+    network : sknet.network.Network
+    """
+    sizes = hidden_sizes(params)
+    activation = _activation(params)
+    scale = {"scale": params.init_scale} if params.init == "normal" else {}
+    n_built = [0]
+
+    def init_weights(rng, fan_in, fan_out, dtype):
+        hidden = n_built[0] < len(sizes)
+        n_built[0] += 1
+        if not hidden and params.init == "auto":
+            # He's factor 2 compensates for a ReLU after the layer; none
+            # follows the output layer, so 'auto' gives it Xavier.
+            return init_layer("xavier", rng, fan_in, fan_out, dtype)
+        W, b = init_layer(params.init, rng, fan_in, fan_out, dtype, activation, **scale)
+        if params.bias_init is not None and hidden:
+            b[...] = params.bias_init
+        return W, b
+
+    return _assemble(
+        n_features,
+        sizes,
+        n_outputs,
+        activation=params.activation,
+        out_activation=out_activation,
+        random_state=random_state,
+        dtype=dtype,
+        init_weights=init_weights,
+        batch_norm=params.batch_norm,
+        batch_norm_momentum=params.batch_norm_momentum,
+        batch_norm_epsilon=params.batch_norm_epsilon,
+        dropout=params.dropout,
+        leaky_relu_slope=params.leaky_relu_slope,
+        prelu_init=params.prelu_init,
+        elu_alpha=params.elu_alpha,
+        maxout_pieces=params.maxout_pieces,
+    )
+
+
+def configure_network(network, params):
+    """Bring ``network``'s layer settings up to ``params`` (a warm start's changes).
+
+    The settings that leave the network's shape alone may change between two
+    calls: the leaky slope, ELU's alpha, batch norm's momentum and epsilon,
+    the dropout rate. The initialization parameters (``init``,
+    ``init_scale``, ``bias_init``, ``prelu_init``) only matter to a new network.
+
+    Parameters
+    ----------
+    network : sknet.network.Network
+    params : estimator
+    """
+    by_type = {
+        LeakyReLU: {"slope": params.leaky_relu_slope},
+        ELU: {"alpha": params.elu_alpha},
+        BatchNorm: {"momentum": params.batch_norm_momentum, "epsilon": params.batch_norm_epsilon},
+        Dropout: {"rate": params.dropout},
+    }
+    network.apply_settings(
+        {name: by_type[type(layer)] for name, layer in network.layers if type(layer) in by_type}
+    )
+
+
+def make_optimizer(params, previous=None):
+    """The update rule of ``params.solver``, continuing ``previous``'s state.
+
+    Parameters
+    ----------
+    params : estimator
+        Read for ``solver`` and its coefficients (``momentum``,
+        ``nesterovs_momentum``, ``beta_1``, ``beta_2``, ``epsilon``,
+        ``rmsprop_decay``).
+    previous : sknet.optimizers.Optimizer, default=None
+        The rule of the previous call; its moments carry over if it is the
+        same rule (see :meth:`~sknet.optimizers.Optimizer.take_state`).
+
+    Returns
+    -------
+    optimizer : sknet.optimizers.Optimizer
+    """
+    solver = params.solver
+    if solver == "sgd":
+        optimizer = OPTIMIZERS["sgd"](params.momentum, params.nesterovs_momentum)
+    elif solver == "adam":
+        optimizer = OPTIMIZERS["adam"](params.beta_1, params.beta_2, params.epsilon)
+    elif solver == "rmsprop":
+        optimizer = OPTIMIZERS["rmsprop"](params.rmsprop_decay, params.epsilon)
+    elif solver == "adagrad":
+        optimizer = OPTIMIZERS["adagrad"](params.epsilon)
+    else:
+        raise ValueError(
+            f"solver={solver!r} has no update rule: use 'sgd', 'adam', 'rmsprop' or 'adagrad'."
+        )
+    return optimizer if previous is None else optimizer.take_state(previous)
+
+
+def make_schedule(params, previous=None):
+    """The learning-rate schedule of ``params.learning_rate``.
+
+    'exponential' is the smooth version of 'step': the same decay per
+    ``lr_step_size`` epochs, spread evenly over them. The epoch-indexed
+    schedules cycle every ``max_iter`` epochs.
+
+    Parameters
+    ----------
+    params : estimator
+    previous : sknet.schedules.Schedule, default=None
+        The schedule of the previous call, whose state carries over.
+
+    Returns
+    -------
+    schedule : sknet.schedules.Schedule
+    """
+    exponential = params.learning_rate == "exponential"
+    schedule = _schedule(
+        params.learning_rate,
+        params.learning_rate_init,
+        power_t=params.power_t,
+        step_size=params.lr_step_size,
+        gamma=params.lr_decay ** (1.0 / params.lr_step_size) if exponential else params.lr_decay,
+        n_epochs=params.max_iter,
+        lr_min=params.lr_min,
+    )
+    return schedule if previous is None else schedule.take_state(previous)

@@ -1,0 +1,368 @@
+"""The trainer: epochs of mini-batch updates, their monitors, and why training stopped.
+
+:func:`train` is the estimators' one way in. It turns their parameters into
+an update rule, a schedule, mini-batches and monitors (or hands over to
+L-BFGS), trains the network, and returns a :class:`TrainingResult`.
+:class:`Trainer` runs the epochs: the schedule gives each epoch's rate, every
+mini-batch is checked by the divergence guard before its update, and after each
+epoch the monitors are asked, in a fixed order, whether to stop.
+"""
+
+import time
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.base import is_classifier
+from sklearn.exceptions import ConvergenceWarning
+
+from ..schedules import Adaptive
+from .batches import MiniBatches, resolve_batch_size
+from .builders import make_optimizer, make_schedule
+from .lbfgs import fit_lbfgs
+from .monitors import DivergenceGuard, EarlyStopping, NonFiniteLoss, Plateau, validation_split
+from .telemetry import Telemetry
+
+__all__ = ["STOP_REASONS", "TrainingResult", "Trainer", "train", "check_batch_norm_rows"]
+
+#: Why a call to ``fit`` or ``partial_fit`` stopped (the estimators' ``stop_reason_``).
+STOP_REASONS = {
+    "max_iter": "max_iter epochs (L-BFGS iterations or loss evaluations) ran",
+    "no_improvement": "the loss or validation score stopped improving by tol",
+    "converged": "L-BFGS met its gradient tolerance",
+    "failed": "L-BFGS could not make progress (an abnormal line search)",
+    "callback": "a scikit-learn callback asked to stop",
+    "diverged": "the loss became non-finite; the best validation epoch was restored",
+    "interrupted": "Ctrl-C (KeyboardInterrupt): the completed epochs were kept",
+    "partial_fit": "partial_fit trains one epoch",
+}
+
+
+@dataclass
+class TrainingResult:
+    """What one call trained.
+
+    Attributes
+    ----------
+    n_iter : int
+        Epochs (L-BFGS iterations) completed.
+    loss : float
+        The training loss of the last epoch (L-BFGS: of the returned weights).
+    stop_reason : str
+        A key of :data:`STOP_REASONS`.
+    """
+
+    n_iter: int
+    loss: float
+    stop_reason: str
+
+
+def check_batch_norm_rows(network, rows_per_batch):
+    """Refuse batch normalization when every mini-batch would have one row.
+
+    A one-row batch has no variance: batch norm would learn nothing from it
+    (a trailing one-row batch is normalized with the running statistics, see
+    :class:`~sknet.layers.BatchNorm`, but a fit made only of such batches
+    would never estimate them).
+
+    Raises
+    ------
+    ValueError
+        If ``network`` has batch norm and ``rows_per_batch < 2``.
+    """
+    if network.has_batch_norm and rows_per_batch < 2:
+        raise ValueError(
+            "batch_norm=True needs at least 2 rows per mini-batch to compute batch "
+            "statistics, but every mini-batch here has 1 sample. Raise batch_size, "
+            "pass more rows to fit or partial_fit, or set batch_norm=False."
+        )
+
+
+class Trainer:
+    """Runs epochs of mini-batch updates until a monitor stops them.
+
+    Parameters
+    ----------
+    network : sknet.network.Network
+    optimizer : sknet.optimizers.Optimizer
+    schedule : sknet.schedules.Schedule
+    batches : MiniBatches
+    state : TrainingState
+        Updated as training goes: samples seen, loss curve, history, the
+        schedule's position and the plateau bookkeeping.
+    alpha : float
+        L2 penalty.
+    progress : Plateau or EarlyStopping
+        Counts the epochs without improvement.
+    guard : DivergenceGuard
+    n_iter_no_change : int
+    telemetry : Telemetry, default=None
+    callbacks : CallbackMonitor, default=None
+    verbose : bool, default=False
+        Print scikit-learn's progress lines.
+    """
+
+    def __init__(
+        self,
+        network,
+        optimizer,
+        schedule,
+        batches,
+        state,
+        *,
+        alpha,
+        progress,
+        guard,
+        n_iter_no_change,
+        telemetry=None,
+        callbacks=None,
+        verbose=False,
+    ):
+        self.network, self.optimizer, self.schedule = network, optimizer, schedule
+        self.batches, self.state, self.alpha = batches, state, alpha
+        self.progress, self.guard, self.n_iter_no_change = progress, guard, n_iter_no_change
+        self.telemetry, self.callbacks, self.verbose = telemetry, callbacks, verbose
+        self.n_iter, self.loss = 0, np.nan
+
+    def run(self, max_epochs, *, incremental=False):
+        """Train up to ``max_epochs`` epochs (one with ``incremental``).
+
+        Returns
+        -------
+        TrainingResult
+
+        Raises
+        ------
+        KeyboardInterrupt
+            When interrupted before the first epoch completed (nothing to keep).
+        TrainingDivergedError, ValueError
+            From the divergence guard.
+        """
+        try:
+            for _ in range(max_epochs):
+                reason = self._epoch(incremental)
+                if reason is None and self.n_iter == max_epochs:
+                    warnings.warn(
+                        "Stochastic Optimizer: Maximum iterations (%d) "
+                        "reached and the optimization hasn't converged yet." % max_epochs,
+                        ConvergenceWarning,
+                    )
+                    reason = "max_iter"
+                if reason is not None:
+                    return self._finish(reason)
+        except NonFiniteLoss:
+            self.guard.warn_non_finite()
+            return self._finish("diverged")
+        except KeyboardInterrupt:
+            if self.n_iter == 0:
+                raise
+            # The update rule may have been stopped half-way through a step:
+            # its moments are dropped, and the next call starts a new one.
+            self.state.optimizer = None
+            warnings.warn("Training interrupted by user.")
+            return self._finish("interrupted")
+        return self._finish("max_iter")  # max_epochs == 0
+
+    def _epoch(self, incremental):
+        """One epoch and its monitors; the stop reason, or None to go on."""
+        start = time.perf_counter()
+        state, history = self.state, self.state.history
+        if self.callbacks is not None:
+            self.callbacks.epoch_begin()
+        lr = self.schedule(state.epoch, state.t)
+        # np.float64 like scikit-learn's loss_ (it has a dtype).
+        loss = np.float64(self._updates(lr))
+        self.n_iter += 1
+        self.loss = loss
+        state.epoch += 1
+        state.t += self.batches.n_rows
+        state.loss_curve.append(loss)
+        history["loss"].append(loss)
+        history["learning_rate"].append(lr)
+        if self.verbose:
+            print("Iteration %d, loss = %.8f" % (self.n_iter, loss))
+        diverged = self.progress.update(loss)
+        if self.telemetry is not None:
+            self.telemetry.record()
+        history["seconds"].append(time.perf_counter() - start)
+        if diverged:
+            return "diverged"
+        if self.callbacks is not None and self.callbacks.epoch_end():
+            return "callback"
+        if state.no_improvement > self.n_iter_no_change:
+            if isinstance(self.progress, EarlyStopping):
+                what = "Validation score"
+            else:
+                what = "Training loss"
+            msg = "%s did not improve more than tol=%f for %d consecutive epochs." % (
+                what,
+                self.progress.tol,
+                self.n_iter_no_change,
+            )
+            if self.schedule.on_plateau():
+                if self.verbose:
+                    too_small = isinstance(self.schedule, Adaptive)
+                    print(msg + (" Learning rate too small." if too_small else "") + " Stopping.")
+                return "no_improvement"
+            if self.verbose:
+                print(msg + " Setting learning rate to %f" % self.schedule(state.epoch, state.t))
+            state.no_improvement = 0
+        return "partial_fit" if incremental else None
+
+    def _updates(self, lr):
+        """One pass of mini-batch updates; the mean loss of its batches."""
+        network, optimizer, guard, telemetry = (
+            self.network,
+            self.optimizer,
+            self.guard,
+            self.telemetry,
+        )
+        # The update rule steps the one flat vector that every parameter views.
+        params, grads = [network.flat_params], [network.flat_grads]
+        total = 0.0
+        for batch in self.batches:
+            loss = network.loss_and_gradients(
+                batch.X, batch.target, sample_weight=batch.sample_weight, alpha=self.alpha
+            )
+            guard.check_batch(loss, lr=lr, n_iter=self.n_iter)
+            report = telemetry is not None and batch.last
+            if report:
+                telemetry.before_step()
+            optimizer.step(params, grads, lr)
+            if report:
+                telemetry.after_step()
+            total += loss * batch.n_rows
+        return total / self.batches.n_rows
+
+    def _finish(self, reason):
+        best_score = None
+        if isinstance(self.progress, EarlyStopping):
+            self.progress.finish()
+            best_score = self.state.best_validation_score
+        if self.n_iter:
+            self.guard.check_end(self.loss, best_validation_score=best_score)
+        return TrainingResult(self.n_iter, self.loss, reason)
+
+
+def train(
+    network,
+    X,
+    target,
+    sample_weight,
+    *,
+    params,
+    state,
+    random_state,
+    score,
+    incremental=False,
+    callbacks=None,
+):
+    """Train ``network`` on encoded targets, as the estimator's parameters say.
+
+    Parameters
+    ----------
+    network : sknet.network.Network
+    X : {ndarray, CSR matrix} of shape (n_samples, n_features)
+    target : ndarray
+        See :func:`~sknet.training.encode_target`.
+    sample_weight : ndarray of shape (n_samples,) or None
+    params : estimator
+        Read for its hyperparameters only.
+    state : TrainingState
+        What carries over between calls; updated in place.
+    random_state : numpy.random.RandomState
+        The call's generator: the validation split and the shuffling.
+    score : callable
+        ``score(X, target, sample_weight)``, the estimator's accuracy or R^2
+        on encoded targets (early stopping, telemetry).
+    incremental : bool, default=False
+        One epoch, continuing the update rule and schedule (``partial_fit``).
+    callbacks : CallbackMonitor, default=None
+
+    Returns
+    -------
+    TrainingResult
+    """
+    if params.solver == "lbfgs":
+        check_batch_norm_rows(network, X.shape[0])
+        return fit_lbfgs(
+            network,
+            X,
+            target,
+            sample_weight,
+            alpha=params.alpha,
+            max_iter=params.max_iter,
+            max_fun=params.max_fun,
+            tol=params.tol,
+            verbose=params.verbose,
+            history=state.history,
+            callbacks=callbacks,
+        )
+    if params.early_stopping and incremental:
+        raise ValueError("partial_fit does not support early_stopping=True")
+    if not state.stochastic:  # a new fit, or one continuing an L-BFGS fit
+        state.stochastic = True
+        state.loss_curve, state.best_loss, state.no_improvement = [], np.inf, 0
+    continuing = incremental and state.optimizer is not None
+    # A fit starts a new update rule and schedule, as scikit-learn's does;
+    # partial_fit continues them (with the parameters of this call).
+    state.optimizer = make_optimizer(params, state.optimizer if continuing else None)
+    state.schedule = make_schedule(params, state.schedule if continuing else None)
+    if not continuing:
+        state.epoch = 0
+    rows = None
+    if params.early_stopping:
+        rows, val = validation_split(
+            target,
+            sample_weight,
+            fraction=params.validation_fraction,
+            stratify=is_classifier(params),
+            random_state=random_state,
+        )
+        progress = EarlyStopping(
+            network,
+            state,
+            score,
+            X[val],
+            target[val],
+            None if sample_weight is None else sample_weight[val],
+            tol=params.tol,
+            verbose=params.verbose,
+        )
+    else:
+        progress = Plateau(state, params.tol)
+    n_rows = X.shape[0] if rows is None else rows.shape[0]
+    batch_size = resolve_batch_size(params.batch_size, n_rows)
+    check_batch_norm_rows(network, batch_size)
+    telemetry = None
+    if params.track_training:
+        telemetry = Telemetry(network, X, target, rows, score, state.history)
+    batches = MiniBatches(
+        X,
+        target,
+        sample_weight,
+        batch_size,
+        rows=rows,
+        shuffle=params.shuffle,
+        random_state=random_state,
+    )
+    guard = DivergenceGuard(
+        params.divergence_threshold,
+        early_stopping=params.early_stopping,
+        learning_rate_init=params.learning_rate_init,
+    )
+    trainer = Trainer(
+        network,
+        state.optimizer,
+        state.schedule,
+        batches,
+        state,
+        alpha=params.alpha,
+        progress=progress,
+        guard=guard,
+        n_iter_no_change=params.n_iter_no_change,
+        telemetry=telemetry,
+        callbacks=callbacks,
+        verbose=params.verbose,
+    )
+    return trainer.run(1 if incremental else params.max_iter, incremental=incremental)
