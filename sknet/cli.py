@@ -1198,8 +1198,13 @@ def main(argv=None):
         return EXIT_USAGE
     args.argv = argv[1:]
     progress = Progress(8, quiet=args.quiet)
+    from .training import propagate_interrupts
+
     try:
-        report, model, finder, search, test_data = run_recipe(args, progress)
+        # Ctrl-C stops the whole recipe: an interrupted fit re-raises rather
+        # than hand a half-trained model to the next stage.
+        with propagate_interrupts():
+            report, model, finder, search, test_data = run_recipe(args, progress)
         write_outputs(args.output, report, model, finder, search, test_data,
                       figures=not args.no_figures)
     except InputError as exc:

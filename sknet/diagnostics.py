@@ -27,7 +27,16 @@ from sklearn.utils import check_array, check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from .exceptions import DivergenceWarning
-from .training import network_statistics
+from .training import (
+    STOCHASTIC_SOLVERS,
+    MiniBatches,
+    check_batch_norm_rows,
+    encode_target,
+    make_optimizer,
+    network_statistics,
+    propagate_interrupts,
+    resolve_batch_size,
+)
 
 __all__ = [
     "check_initial_loss",
@@ -72,22 +81,14 @@ def _check_X(estimator, X):
 
 
 def _encode_target(estimator, y, dtype):
-    """The loss's target for ``y``, built from the public fitted attributes."""
-    out = estimator.out_activation_
-    y = np.asarray(y)
-    if out == "softmax":
-        y = y.ravel()
-        classes = estimator.classes_
-        index = np.clip(np.searchsorted(classes, y), 0, len(classes) - 1)
-        if not np.array_equal(classes[index], y):
-            raise ValueError(f"y has labels not in classes_ {classes}.")
-        return index.astype(np.intp)
-    if out == "logistic":
-        if y.ndim == 2 and y.shape[1] == estimator.n_outputs_ and y.shape[1] > 1:
-            return y.astype(dtype)  # multilabel indicator
-        return (y.ravel() == estimator.classes_[-1]).astype(dtype).reshape(-1, 1)
-    y = y.astype(dtype)
-    return y.reshape(y.shape[0], -1)
+    """The loss's target for ``y``, from the estimator's public fitted attributes."""
+    return encode_target(
+        y,
+        out_activation=estimator.out_activation_,
+        n_outputs=estimator.n_outputs_,
+        classes=getattr(estimator, "classes_", None),
+        dtype=dtype,
+    )
 
 
 def _expected_initial_loss(estimator, target):
@@ -345,7 +346,8 @@ def check_overfit_small(
         warnings.simplefilter("ignore", ConvergenceWarning)
         warnings.simplefilter("ignore", DivergenceWarning)
         try:
-            est.fit(X_s, y_s)
+            with propagate_interrupts():
+                est.fit(X_s, y_s)
             curve = np.asarray(est.history_["loss"], dtype=float)
             score = _score(est, X_s, y_s)
         except ValueError as exc:  # non-finite loss: the rate is far too high
@@ -431,25 +433,6 @@ class LearningRateFinderResult(_Result):
         vars(self).update(kw)
 
 
-def _optimizer_for(estimator):
-    """The estimator's update rule, built from its public parameters."""
-    from .optimizers import OPTIMIZERS
-
-    solver = estimator.solver
-    if solver == "sgd":
-        return OPTIMIZERS["sgd"](estimator.momentum, estimator.nesterovs_momentum)
-    if solver == "adam":
-        return OPTIMIZERS["adam"](estimator.beta_1, estimator.beta_2, estimator.epsilon)
-    if solver == "rmsprop":
-        return OPTIMIZERS["rmsprop"](estimator.rmsprop_decay, estimator.epsilon)
-    if solver == "adagrad":
-        return OPTIMIZERS["adagrad"](estimator.epsilon)
-    raise ValueError(
-        f"solver={solver!r} has no learning rate: the range test needs a stochastic "
-        "solver ('sgd', 'adam', 'rmsprop' or 'adagrad')."
-    )
-
-
 def find_learning_rate(
     estimator,
     X,
@@ -507,28 +490,30 @@ def find_learning_rate(
     True
     """
     est = _fresh(estimator, warm_start=False, track_training=False)
-    optimizer = _optimizer_for(est)
+    if est.solver not in STOCHASTIC_SOLVERS:
+        raise ValueError(
+            f"solver={est.solver!r} has no learning rate: the range test needs a "
+            "stochastic solver ('sgd', 'adam', 'rmsprop' or 'adagrad')."
+        )
     est.initialize(X, y)
+    optimizer = make_optimizer(est)
     net = est.network_
     X = _check_X(est, X)
     target = _encode_target(est, y, X.dtype)
-    n = X.shape[0]
-    if batch_size is None:
-        batch_size = min(200, n) if est.batch_size == "auto" else int(est.batch_size)
-    batch_size = int(np.clip(batch_size, 1, n))
-    rng = check_random_state(random_state)
-    order = rng.permutation(n)
+    batch_size = resolve_batch_size(est.batch_size if batch_size is None else batch_size, X.shape[0])
+    check_batch_norm_rows(net, batch_size)
+    # Equal batches, reshuffled whenever the data run out.
+    batches = MiniBatches(
+        X, target, None, batch_size, random_state=check_random_state(random_state), drop_last=True
+    )
+    stream = (batch for _ in iter(int, 1) for batch in batches)
     rates = min_lr * (max_lr / min_lr) ** (np.arange(n_steps) / max(n_steps - 1, 1))
-    params = net.parameters()
+    params, grads = [net.flat_params], [net.flat_grads]
     losses, smoothed = [], []
-    avg, best, diverged, pos = 0.0, np.inf, False, 0
+    avg, best, diverged = 0.0, np.inf, False
     with np.errstate(all="ignore"):
-        for step, lr in enumerate(rates):
-            if pos + batch_size > n:
-                order, pos = rng.permutation(n), 0
-            idx = order[pos : pos + batch_size]
-            pos += batch_size
-            loss = float(net.loss_and_gradients(X[idx], target[idx], alpha=est.alpha))
+        for step, (lr, batch) in enumerate(zip(rates, stream)):
+            loss = float(net.loss_and_gradients(batch.X, batch.target, alpha=est.alpha))
             losses.append(loss)
             avg = smoothing * avg + (1 - smoothing) * loss
             value = avg / (1 - smoothing ** (step + 1))
@@ -537,7 +522,7 @@ def find_learning_rate(
                 diverged = True
                 break
             best = min(best, value)
-            optimizer.step(params, net.gradients(), float(lr))
+            optimizer.step(params, grads, float(lr))
     net.clear_cache()
     rates = rates[: len(losses)]
     losses, smoothed = np.asarray(losses), np.asarray(smoothed)
@@ -1009,7 +994,8 @@ def babysit(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         try:
-            est.fit(X, y)
+            with propagate_interrupts():
+                est.fit(X, y)
         except ValueError as exc:
             add("training", _FAIL, f"training failed: {exc}")
             est = None

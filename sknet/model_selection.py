@@ -27,6 +27,8 @@ from sklearn.model_selection._search import BaseSearchCV
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 
+from .training import propagate_interrupts
+
 __all__ = [
     "CoarseToFineSearchCV",
     "HiddenLayerSizes",
@@ -538,7 +540,10 @@ class CoarseToFineSearchCV(BaseSearchCV):
     When a fit raises (e.g. :class:`~sknet.exceptions.TrainingDivergedError`
     from an estimator with ``divergence_threshold`` set, which stops at the
     first exploding mini-batch), the candidate scores ``error_score`` and
-    ``cv_results_["failure_reason"]`` says why.
+    ``cv_results_["failure_reason"]`` says why. Ctrl-C stops the whole search:
+    its fits run inside :func:`sknet.training.propagate_interrupts`, so an
+    interrupted sknet estimator raises ``KeyboardInterrupt`` instead of
+    handing a half-trained model to be scored.
 
     Parameters
     ----------
@@ -686,6 +691,30 @@ n_splits_, refit_time_, multimetric_
             error_score=error_score,
             return_train_score=return_train_score,
         )
+
+    def fit(self, X, y=None, **params):
+        """Run the search: every stage's candidates on every fold, then the refit.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs), default=None
+            Targets.
+        **params : dict
+            Passed to the estimator's ``fit`` (routed as in scikit-learn).
+
+        Returns
+        -------
+        self : CoarseToFineSearchCV
+
+        Raises
+        ------
+        KeyboardInterrupt
+            On Ctrl-C, at once: no interrupted fit is scored.
+        """
+        with propagate_interrupts():
+            return super().fit(X, y, **params)
 
     # -- configuration helpers ---------------------------------------------
 

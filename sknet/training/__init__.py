@@ -29,7 +29,7 @@ from .monitors import CallbackMonitor, DivergenceGuard, EarlyStopping, Plateau, 
 from .state import Checkpoint, TrainingState, new_history
 from .targets import decode_target, encode_target, target_kind
 from .telemetry import Telemetry, network_statistics
-from .trainer import STOP_REASONS, Trainer, TrainingResult, train
+from .trainer import STOP_REASONS, Trainer, TrainingResult, check_batch_norm_rows, train
 
 __all__ = [
     "Batch",
@@ -47,6 +47,7 @@ __all__ = [
     "TrainingState",
     "architecture",
     "build_network",
+    "check_batch_norm_rows",
     "configure_network",
     "decode_target",
     "encode_target",

@@ -81,6 +81,9 @@ class MiniBatches:
         Shuffle the rows at the start of each epoch, with ``random_state``.
     random_state : numpy.random.RandomState, default=None
         Required when ``shuffle`` is true.
+    drop_last : bool, default=False
+        Skip the epoch's last batch when it is smaller than ``batch_size``
+        (PyTorch's name; the learning-rate finder wants equal batches).
 
     Attributes
     ----------
@@ -97,11 +100,21 @@ class MiniBatches:
     """
 
     def __init__(
-        self, X, target, sample_weight, batch_size, *, rows=None, shuffle=True, random_state=None
+        self,
+        X,
+        target,
+        sample_weight,
+        batch_size,
+        *,
+        rows=None,
+        shuffle=True,
+        random_state=None,
+        drop_last=False,
     ):
         self.X, self.target, self.sample_weight = X, target, sample_weight
         self.batch_size = int(batch_size)
         self.shuffle = shuffle
+        self.drop_last = drop_last
         self.random_state = random_state
         # Unshuffled rows of the whole X are taken as slices (views, no copy).
         self._slices = rows is None and not shuffle
@@ -121,7 +134,8 @@ class MiniBatches:
         if self.shuffle:
             self.random_state.shuffle(self.rows)
         n, size = self.n_rows, self.batch_size
-        for begin in range(0, n, size):
+        stop = n - n % size if self.drop_last else n
+        for begin in range(0, stop, size):
             if self._slices:
                 idx = slice(begin, begin + size)
             else:

@@ -75,7 +75,11 @@ def validation_split(target, sample_weight, *, fraction, stratify, random_state)
     Class indices and binary targets are stratified when every class has two
     rows and both parts can hold every class; otherwise (and for multilabel
     or real targets) the split is plain, so a fit never fails for want of a
-    stratified split where scikit-learn's fits.
+    stratified split where scikit-learn's fits. Rows of zero sample weight
+    are absent from the data as far as the loss and the scores go: they are
+    never held out (they could not be scored), and ``fraction`` is a fraction
+    of the rows that carry weight. With positive weights everywhere (or none)
+    the split is scikit-learn's.
 
     Parameters
     ----------
@@ -95,35 +99,36 @@ def validation_split(target, sample_weight, *, fraction, stratify, random_state)
     Raises
     ------
     ValueError
-        Fewer than two validation rows (scikit-learn's message), or a part
-        whose sample weights are all zero: it could not be scored (or trained).
+        Fewer than two validation rows (scikit-learn's message; rows of zero
+        weight do not count).
     """
     n = target.shape[0]
+    weightless = None
+    if sample_weight is not None and not sample_weight.all():
+        weightless = np.flatnonzero(sample_weight == 0)
+        candidates = np.flatnonzero(sample_weight)
+    else:
+        candidates = np.arange(n)
     labels = None
     if stratify and (target.ndim == 1 or target.shape[1] == 1):
-        labels = (target if target.ndim == 1 else target[:, 0]).astype(np.intp)
-        if not _stratifiable(labels, n, fraction):
+        labels = (target if target.ndim == 1 else target[:, 0]).astype(np.intp)[candidates]
+        if not _stratifiable(labels, candidates.shape[0], fraction):
             labels = None
     # Splitting row indices rather than X keeps the training rows where they
     # are (no copy of the data); the random draw is the same.
+    too_small = ValueError(
+        "The validation set is too small. Increase 'validation_fraction' "
+        "or the size of your dataset"
+        + ("" if weightless is None else " (rows of zero sample weight do not count)")
+        + "."
+    )
     train, val = train_test_split(
-        np.arange(n), random_state=random_state, test_size=fraction, stratify=labels
+        candidates, random_state=random_state, test_size=fraction, stratify=labels
     )
     if val.shape[0] < 2:
-        raise ValueError(
-            "The validation set is too small. Increase 'validation_fraction' "
-            "or the size of your dataset."
-        )
-    if sample_weight is not None:
-        for part, rows in (("validation", val), ("training", train)):
-            if not sample_weight[rows].any():
-                raise ValueError(
-                    f"Every {part} row held out by early_stopping has a sample weight "
-                    f"of 0 ({rows.shape[0]} rows): it cannot be "
-                    f"{'scored' if part == 'validation' else 'trained on'}. Give more "
-                    "rows a positive weight, change validation_fraction or random_state, "
-                    "or set early_stopping=False."
-                )
+        raise too_small
+    if weightless is not None:
+        train = np.concatenate([train, weightless])
     return train.astype(row_index_dtype(n)), val
 
 
