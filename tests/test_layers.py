@@ -70,6 +70,9 @@ def make_layers(rng):
         "maxout": Maxout(k=3),
         "batchnorm": BatchNorm(5, np.float64, momentum=0.9, epsilon=1e-5),
         "batchnorm_weighted": BatchNorm(5, np.float64),
+        # No batch statistics (see BatchNorm): normalized by the running ones.
+        "batchnorm_one_row": BatchNorm(5, np.float64),
+        "batchnorm_one_weighted_row": BatchNorm(5, np.float64),
     }
 
 
@@ -80,12 +83,16 @@ LAYER_NAMES = list(make_layers(np.random.RandomState(0)))
 def test_layer_gradients(name):
     rng = np.random.RandomState(42)
     layer = make_layers(rng)[name]
-    n = 7
+    n = 1 if name == "batchnorm_one_row" else 7
     X = _inputs(rng, (n, 15 if name == "maxout" else 5))
     sw = rng.uniform(0.2, 3.0, size=n) if name == "batchnorm_weighted" else None
+    if name == "batchnorm_one_weighted_row":
+        sw = np.where(np.arange(n) == 3, 2.0, 0.0)
     if name.startswith("batchnorm"):
         layer.params["gamma"][:] = rng.uniform(0.5, 2.0, size=5)
         layer.params["beta"][:] = rng.normal(size=5)
+        layer.state["running_mean"][:] = rng.normal(size=5)
+        layer.state["running_var"][:] = rng.uniform(0.5, 2.0, size=5)
     G = rng.normal(size=layer.forward(X, training=True, sample_weight=sw).shape)
 
     def scalar():
@@ -100,6 +107,27 @@ def test_layer_gradients(name):
         analytic = layer.grads[key]
         assert analytic.shape == value.shape
         assert rel_error(analytic, numerical_grad(scalar, value)) < RTOL, key
+
+
+@pytest.mark.parametrize("n_rows, sample_weight", [(1, None), (4, [0.0, 3.0, 0.0, 0.0])])
+def test_batch_norm_batch_without_statistics_uses_and_keeps_running_ones(n_rows, sample_weight):
+    """A training batch with fewer than two rows of positive weight has no
+    variance: it is normalized by the running statistics, which stay as they
+    were (they used to decay toward a variance of 0, ruining prediction)."""
+    rng = np.random.RandomState(1)
+    layer = BatchNorm(3, np.float64, momentum=0.9, epsilon=1e-5)
+    mean, var = rng.normal(size=3), rng.uniform(0.5, 2.0, size=3)
+    layer.state["running_mean"][:], layer.state["running_var"][:] = mean, var
+    layer.params["gamma"][:], layer.params["beta"][:] = [1.5, 0.5, 2.0], [0.1, -0.2, 0.3]
+    X = rng.normal(size=(n_rows, 3))
+    sw = None if sample_weight is None else np.asarray(sample_weight)
+    Y = layer.forward(X, training=True, sample_weight=sw)
+    np.testing.assert_allclose(Y, layer.forward(X, training=False), rtol=1e-14)
+    np.testing.assert_array_equal(layer.state["running_mean"], mean)
+    np.testing.assert_array_equal(layer.state["running_var"], var)
+    # Two rows of weight: the batch's own statistics, and the running ones move.
+    layer.forward(rng.normal(size=(2, 3)), training=True)
+    assert not np.array_equal(layer.state["running_var"], var)
 
 
 def test_dropout_gradient_with_fixed_mask():

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..layers import Dropout
+
 __all__ = ["TrainingState", "Checkpoint", "new_history"]
 
 
@@ -102,10 +104,10 @@ class TrainingState:
 class Checkpoint:
     """What one call can change in place, copied once before it starts.
 
-    That is the network's flat parameter vector, its running statistics and
-    layer settings, and the training state. Nothing else a call touches is
-    changed in place: the estimator restores its own attributes (rebound, not
-    mutated) from a shallow copy.
+    That is the network's flat parameter vector, its running statistics,
+    layer settings and dropout generators, and the training state. Nothing
+    else a call touches is changed in place: the estimator restores its own
+    attributes (rebound, not mutated) from a shallow copy.
 
     Parameters
     ----------
@@ -117,6 +119,11 @@ class Checkpoint:
         self.params = network.flat_params.copy()
         self.running = {key: value.copy() for key, value in network.named_state().items()}
         self.settings = network.settings()
+        self.generators = [
+            (layer.random_state, layer.random_state.get_state())
+            for _, layer in network.layers
+            if isinstance(layer, Dropout)
+        ]
         self.state = state.copy()
 
     def restore(self, network):
@@ -135,4 +142,6 @@ class Checkpoint:
         for key, value in network.named_state().items():
             np.copyto(value, self.running[key])
         network.apply_settings(self.settings)
+        for generator, draws in self.generators:
+            generator.set_state(draws)
         return self.state
