@@ -186,6 +186,7 @@ def test_partial_fit_on_a_shifting_stream_raises_no_divergence_alarm():
     assert len(est.loss_curve_) == 10
 
 
+@pytest.mark.filterwarnings("ignore:Stochastic Optimizer")
 def test_blow_up_in_the_first_epoch_warns():
     """sknet 0.1 compared the last epoch with the first, which had blown up
     already: chance accuracy, a loss of ~1e6, and not a word."""
