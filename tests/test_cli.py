@@ -173,3 +173,34 @@ def test_usage_errors_exit_2(argv, capsys):
     status, _, err = _run(capsys, *argv)
     assert status == 2
     assert "Traceback" not in err and err.strip()
+
+
+def test_ctrl_c_in_the_search_stops_the_recipe_with_status_130(tmp_path, capsys, monkeypatch):
+    """An interrupted fit inside the recipe re-raises (sknet 0.1 swallowed it,
+    scored the half-trained candidate and exited 0 a minute later): the
+    command stops at once, exits 130 and writes no report."""
+    import sknet.model_selection
+    import sknet.optimizers
+
+    searching, steps_after = [False], [0]
+    real_fit, real_step = sknet.model_selection.CoarseToFineSearchCV.fit, sknet.optimizers.Adam.step
+
+    def fit(self, *args, **kwargs):
+        searching[0] = True
+        return real_fit(self, *args, **kwargs)
+
+    def step(self, *args, **kwargs):
+        if searching[0]:
+            steps_after[0] += 1
+            if steps_after[0] == 3:
+                raise KeyboardInterrupt
+        return real_step(self, *args, **kwargs)
+
+    monkeypatch.setattr(sknet.model_selection.CoarseToFineSearchCV, "fit", fit)
+    monkeypatch.setattr(sknet.optimizers.Adam, "step", step)
+    out_dir = tmp_path / "report"
+    with pytest.warns(UserWarning, match="Training interrupted by user"):
+        status, _, err = _run(capsys, "recipe", "iris", "--output", str(out_dir), *FAST)
+    assert status == 130 and "interrupted" in err
+    assert steps_after[0] == 3  # no update after the interrupt
+    assert not out_dir.exists()

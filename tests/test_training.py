@@ -498,3 +498,37 @@ def test_mini_batches_drop_last_and_skip_weightless():
     assert [b.last for b in batches] == [False, False, True]
     dropped = MiniBatches(X, np.arange(7), None, 3, shuffle=False, drop_last=True)
     assert [b.n_rows for b in dropped] == [3, 3]
+
+
+def test_estimator_pickled_by_sknet_0_1_continues(iris):
+    """sknet 0.1 kept its training state in loose attributes; a model it
+    pickled loads with a version warning and partial_fit continues its
+    update rule."""
+    from sknet.exceptions import InconsistentSknetVersionWarning
+
+    X, y = iris
+    est = quiet(MLPClassifier((8,), dropout=0.2, early_stopping=True, max_iter=5,
+                              random_state=0), X, y)
+    state = est.__getstate__()
+    assert "_sknet_version" not in vars(est)  # pickling leaves the estimator alone
+    training = state.pop("_training")
+    best = training.best_params
+    sizes = [p.size for p in est.network_.parameters()]
+    state.update(
+        _sknet_version="0.1.0",
+        _optimizer=training.optimizer,
+        _schedule=training.schedule,
+        _no_improvement_count=training.no_improvement,
+        _best_params=[a.reshape(p.shape) for a, p in zip(
+            np.split(best, np.cumsum(sizes)[:-1]), est.network_.parameters())],
+        _best_state=training.best_running,
+        _arch={**state["_arch"], "dropout": 0.2},  # 0.1 stored the rate
+    )
+    old = MLPClassifier.__new__(MLPClassifier)
+    with pytest.warns(InconsistentSknetVersionWarning, match="version 0.1.0"):
+        old.__setstate__(pickle.loads(pickle.dumps(state)))
+    assert not hasattr(old, "_optimizer")
+    np.testing.assert_array_equal(old._training.best_params, best)
+    assert old._training.epoch == 5 and old._training.optimizer.t == est._training.optimizer.t
+    old.set_params(early_stopping=False).partial_fit(X, y)
+    assert old._training.optimizer.t == est._training.optimizer.t + 1

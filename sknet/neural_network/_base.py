@@ -487,9 +487,9 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         return score_function(y, self._decode(y_pred_raw), sample_weight=sample_weight)
 
     def __getstate__(self):
-        state = super().__getstate__()
-        state["_sknet_version"] = __version__
-        return state
+        # scikit-learn hands third-party estimators their live __dict__ here
+        # (Python >= 3.11): copy it, or pickling would add an attribute.
+        return {**super().__getstate__(), "_sknet_version": __version__}
 
     def __setstate__(self, state):
         version = state.pop("_sknet_version", None)
