@@ -23,7 +23,7 @@ from sklearn.preprocessing import StandardScaler
 
 import sknet.optimizers
 from sknet import MLPClassifier
-from sknet.layers import BatchNorm, Dropout, LeakyReLU
+from sknet.layers import Dropout
 from sknet.training import DivergenceGuard
 
 DESIGN = Path(__file__).resolve().parents[1] / "docs" / "design.md"

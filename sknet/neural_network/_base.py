@@ -325,23 +325,27 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
     def _check_finite(self):
         """Refuse a model that training left non-finite (scikit-learn's message).
 
-        Besides the weights, the loss, the running statistics and the update
-        rule's moments: a second moment that overflowed freezes the weights
-        (every update becomes 0) while they stay finite.
+        Besides the weights: the loss, the running statistics and the update
+        rule's moments. A second moment that overflowed makes every update 0,
+        freezing finite weights at their random start.
         """
         network, optimizer = self.network_, self._training.optimizer
+        problems = []
+        if not np.isfinite(self.loss_):
+            problems.append(f"the training loss is {self.loss_}")
         arrays = [network.flat_params, *network.named_state().values()]
-        if optimizer is not None:
-            arrays += optimizer.state_arrays()
-        if np.isfinite(self.loss_) and all(np.isfinite(a).all() for a in arrays):
-            return
-        raise ValueError(
-            "Solver produced non-finite parameter weights. The input data may"
-            " contain large values and need to be preprocessed. (After training,"
-            f" the loss is {self.loss_:.4g}"
-            + ("" if np.isfinite(network.flat_params).all() else " and the weights overflowed")
-            + ".)"
-        )
+        if not all(np.isfinite(a).all() for a in arrays):
+            problems.append("the weights or running statistics overflowed")
+        moments = [] if optimizer is None else optimizer.state_arrays()
+        if not all(np.isfinite(a).all() for a in moments):
+            problems.append("the update rule's moments overflowed, which freezes the weights")
+        if problems:
+            raise ValueError(
+                "Solver produced non-finite parameter weights. The input data may"
+                " contain large values and need to be preprocessed. (After training, "
+                + "; ".join(problems)
+                + ".)"
+            )
 
     def _snapshot(self):
         """Fitted attributes of a copy frozen at this point of training (callbacks)."""

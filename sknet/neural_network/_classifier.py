@@ -121,7 +121,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
                 raise unsortable(exc) from exc
             if first_call:
                 multilabel = type_of_target(y).startswith("multilabel")
-                self._label_binarizer = fit_label_binarizer(y if multilabel else np.asarray(classes))
+                labels = y if multilabel else np.asarray(classes)
+                self._label_binarizer = fit_label_binarizer(labels)
         X, y = validate_data(
             self,
             X,

@@ -33,7 +33,8 @@ COMMON_PARAMS_DOC = """
         Learning-rate schedule, applied by every stochastic solver (scikit-learn
         applies it to 'sgd' only). 'invscaling' is
         ``learning_rate_init / (t + 1) ** power_t`` with ``t`` the samples
-        seen; 'adaptive' divides the rate by 5 each time the loss (or validation
+        seen (each fit's first epoch runs at ``learning_rate_init``, as in
+        scikit-learn); 'adaptive' divides the rate by 5 each time the loss (or validation
         score) stops improving for ``n_iter_no_change`` epochs, and stops below
         1e-6; 'step' multiplies it by ``lr_decay`` every ``lr_step_size``
         epochs; 'exponential' by ``lr_decay ** (1 / lr_step_size)`` every

@@ -26,10 +26,10 @@ from .builders import (
 )
 from .interrupts import interrupts_propagate, propagate_interrupts
 from .monitors import CallbackMonitor, DivergenceGuard, EarlyStopping, Plateau, validation_split
-from .state import Checkpoint, TrainingState, new_history
+from .state import STOP_REASONS, Checkpoint, TrainingResult, TrainingState, new_history
 from .targets import decode_target, encode_target, target_kind
 from .telemetry import Telemetry, network_statistics
-from .trainer import STOP_REASONS, Trainer, TrainingResult, check_batch_norm_rows, train
+from .trainer import Trainer, check_batch_norm_rows, train
 
 __all__ = [
     "Batch",

@@ -14,6 +14,8 @@ import numpy as np
 import scipy.optimize
 from sklearn.exceptions import ConvergenceWarning
 
+from .state import TrainingResult
+
 __all__ = ["fit_lbfgs"]
 
 
@@ -60,8 +62,6 @@ def fit_lbfgs(
     KeyboardInterrupt
         When interrupted before one loss evaluation finished.
     """
-    from .trainer import TrainingResult
-
     best = {"loss": np.inf, "x": None}
 
     def unpack(x):

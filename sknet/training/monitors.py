@@ -41,6 +41,11 @@ class Plateau:
     tol : float
     """
 
+    #: What the rule watches (scikit-learn's verbose messages name it).
+    watched = "Training loss"
+    #: The best validation score, for the divergence warning (none here).
+    best_score = None
+
     def __init__(self, state, tol):
         self.state, self.tol = state, tol
         if state.best_loss is None:  # early stopping watched the previous call
@@ -58,7 +63,7 @@ class Plateau:
         return False
 
     def finish(self):
-        """Nothing to restore."""
+        """Nothing to restore at the end of a call."""
 
 
 def _stratifiable(labels, n_rows, fraction):
@@ -152,6 +157,8 @@ class EarlyStopping:
     verbose : bool
     """
 
+    watched = "Validation score"
+
     def __init__(self, network, state, score, X_val, target_val, weight_val, *, tol, verbose):
         self.network, self.state, self.score = network, state, score
         self.X_val, self.target_val, self.weight_val = X_val, target_val, weight_val
@@ -186,6 +193,11 @@ class EarlyStopping:
             state.best_validation_score = score
             self._save_best()
         return not np.isfinite(val_loss)
+
+    @property
+    def best_score(self):
+        """The best validation score so far."""
+        return self.state.best_validation_score
 
     def _save_best(self):
         self.state.best_params = self.network.flat_params.copy()

@@ -7,6 +7,7 @@ the plateau and early-stopping bookkeeping. docs/design.md's state table says,
 for each piece, what a new fit, a warm fit, ``partial_fit``, pickling, an
 interrupt and an error do to it. :class:`Checkpoint` copies what a call can
 change in place, once, so that a failed call leaves everything as it was.
+:class:`TrainingResult` is what one call trained, and why it stopped.
 """
 
 import copy
@@ -16,7 +17,7 @@ import numpy as np
 
 from ..layers import Dropout
 
-__all__ = ["TrainingState", "Checkpoint", "new_history"]
+__all__ = ["TrainingState", "TrainingResult", "STOP_REASONS", "Checkpoint", "new_history"]
 
 
 def new_history():
@@ -145,3 +146,35 @@ class Checkpoint:
         for generator, draws in self.generators:
             generator.set_state(draws)
         return self.state
+
+
+#: Why a call to ``fit`` or ``partial_fit`` stopped (the estimators' ``stop_reason_``).
+STOP_REASONS = {
+    "max_iter": "max_iter epochs (L-BFGS iterations or loss evaluations) ran",
+    "no_improvement": "the loss or validation score stopped improving by tol",
+    "converged": "L-BFGS met its gradient tolerance",
+    "failed": "L-BFGS could not make progress (an abnormal line search)",
+    "callback": "a scikit-learn callback asked to stop",
+    "diverged": "the loss became non-finite; the best validation epoch was restored",
+    "interrupted": "Ctrl-C (KeyboardInterrupt) after an epoch: the model was kept",
+    "partial_fit": "partial_fit trains one epoch",
+}
+
+
+@dataclass
+class TrainingResult:
+    """What one call trained.
+
+    Attributes
+    ----------
+    n_iter : int
+        Epochs (L-BFGS iterations) completed.
+    loss : float
+        The training loss of the last epoch (L-BFGS: of the returned weights).
+    stop_reason : str
+        A key of :data:`STOP_REASONS`.
+    """
+
+    n_iter: int
+    loss: float
+    stop_reason: str

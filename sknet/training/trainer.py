@@ -10,7 +10,6 @@ epoch the monitors are asked, in a fixed order, whether to stop.
 
 import time
 import warnings
-from dataclasses import dataclass
 
 import numpy as np
 from sklearn.base import is_classifier
@@ -21,41 +20,10 @@ from .batches import MiniBatches, resolve_batch_size
 from .builders import make_optimizer, make_schedule
 from .lbfgs import fit_lbfgs
 from .monitors import DivergenceGuard, EarlyStopping, NonFiniteLoss, Plateau, validation_split
+from .state import TrainingResult
 from .telemetry import Telemetry
 
-__all__ = ["STOP_REASONS", "TrainingResult", "Trainer", "train", "check_batch_norm_rows"]
-
-#: Why a call to ``fit`` or ``partial_fit`` stopped (the estimators' ``stop_reason_``).
-STOP_REASONS = {
-    "max_iter": "max_iter epochs (L-BFGS iterations or loss evaluations) ran",
-    "no_improvement": "the loss or validation score stopped improving by tol",
-    "converged": "L-BFGS met its gradient tolerance",
-    "failed": "L-BFGS could not make progress (an abnormal line search)",
-    "callback": "a scikit-learn callback asked to stop",
-    "diverged": "the loss became non-finite; the best validation epoch was restored",
-    "interrupted": "Ctrl-C (KeyboardInterrupt): the completed epochs were kept",
-    "partial_fit": "partial_fit trains one epoch",
-}
-
-
-@dataclass
-class TrainingResult:
-    """What one call trained.
-
-    Attributes
-    ----------
-    n_iter : int
-        Epochs (L-BFGS iterations) completed.
-    loss : float
-        The training loss of the last epoch (L-BFGS: of the returned weights).
-    stop_reason : str
-        A key of :data:`STOP_REASONS`.
-    """
-
-    n_iter: int
-    loss: float
-    stop_reason: str
-
+__all__ = ["Trainer", "train", "check_batch_norm_rows"]
 
 def check_batch_norm_rows(network, rows_per_batch):
     """Refuse batch normalization when every mini-batch would have one row.
@@ -190,12 +158,8 @@ class Trainer:
         if self.callbacks is not None and self.callbacks.epoch_end():
             return "callback"
         if state.no_improvement > self.n_iter_no_change:
-            if isinstance(self.progress, EarlyStopping):
-                what = "Validation score"
-            else:
-                what = "Training loss"
             msg = "%s did not improve more than tol=%f for %d consecutive epochs." % (
-                what,
+                self.progress.watched,
                 self.progress.tol,
                 self.n_iter_no_change,
             )
@@ -235,12 +199,9 @@ class Trainer:
         return total / self.batches.n_rows
 
     def _finish(self, reason):
-        best_score = None
-        if isinstance(self.progress, EarlyStopping):
-            self.progress.finish()
-            best_score = self.state.best_validation_score
+        self.progress.finish()
         if self.n_iter:
-            self.guard.check_end(self.loss, best_validation_score=best_score)
+            self.guard.check_end(self.loss, best_validation_score=self.progress.best_score)
         return TrainingResult(self.n_iter, self.loss, reason)
 
 

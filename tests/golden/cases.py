@@ -53,7 +53,8 @@ def batch_norm():
 
 def dropout():
     X, y = _regression()
-    return _fit(MLPRegressor(hidden_layer_sizes=(32,), dropout=0.3, max_iter=10, random_state=2), X, y)
+    est = MLPRegressor(hidden_layer_sizes=(32,), dropout=0.3, max_iter=10, random_state=2)
+    return _fit(est, X, y)
 
 
 def lbfgs():
@@ -63,14 +64,16 @@ def lbfgs():
 
 def lbfgs_batch_norm():
     X, y = _regression()
-    return _fit(
-        MLPRegressor(hidden_layer_sizes=(16,), solver="lbfgs", batch_norm=True, max_iter=30, random_state=3), X, y
+    est = MLPRegressor(
+        hidden_layer_sizes=(16,), solver="lbfgs", batch_norm=True, max_iter=30, random_state=3
     )
+    return _fit(est, X, y)
 
 
 def early_stopping():
     X, y = _digits()
-    return _fit(MLPClassifier((32,), early_stopping=True, max_iter=20, random_state=4), X, y)
+    est = MLPClassifier((32,), early_stopping=True, max_iter=20, random_state=4)
+    return _fit(est, X, y)
 
 
 def sgd_nesterov_float32():
@@ -84,13 +87,17 @@ def sgd_nesterov_float32():
 def sample_weight_class_weight():
     X, y = _digits()
     sw = np.random.RandomState(6).uniform(0.5, 2.0, X.shape[0])
-    est = MLPClassifier((16,), class_weight="balanced", batch_size=64, max_iter=8, random_state=6)
+    est = MLPClassifier(
+        (16,), class_weight="balanced", batch_size=64, max_iter=8, random_state=6
+    )
     return _fit(est, X, y, sample_weight=sw)
 
 
 def partial_fit_sequence():
     X, y = _regression()
-    est = MLPRegressor(hidden_layer_sizes=(16,), activation="tanh", solver="rmsprop", random_state=7)
+    est = MLPRegressor(
+        hidden_layer_sizes=(16,), activation="tanh", solver="rmsprop", random_state=7
+    )
     for start in range(0, 300, 100):
         est.partial_fit(X[start : start + 100], y[start : start + 100])
     return est
