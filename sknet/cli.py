@@ -699,7 +699,6 @@ def run_recipe(args, progress):
         alpha=(1e-6, 1.0),
         width=(min(32, args.max_width), args.max_width),
         depth=tuple(range(1, args.max_depth + 1)),
-        activation=("relu", "leaky_relu", "elu", "tanh"),
         init=None,
         batch_norm=(False, True),
         dropout=(0.0, 0.5),

@@ -1,11 +1,11 @@
-"""Weight initialization: zeros, small random numbers, Xavier, He and scikit-learn's Glorot-uniform.
+"""Weight initialization: zeros, small random numbers, LeCun normal (CS231n's Xavier), He, Glorot-uniform.
 
 Every initializer has the signature ``init(rng, fan_in, fan_out, dtype, **kw)`` and
 returns a weight matrix of shape ``(fan_in, fan_out)``. Random ones draw only from the
 ``np.random.RandomState`` they are given (the result of ``check_random_state``), always
 in float64, and then cast to ``dtype``, so float32 and float64 fits start from the same
 numbers up to rounding. ``INITIALIZERS`` maps names to functions, ``resolve_init``
-turns ``'auto'`` into ``'he'`` or ``'xavier'`` from the activation, and ``init_layer``
+turns ``'auto'`` into ``'he'`` or ``'lecun_normal'`` from the activation, and ``init_layer``
 returns a layer's ``(W, b)``: biases are zero except for ``'glorot_uniform'``, which
 reproduces scikit-learn's exact draw sequence (weights, then intercepts, per layer).
 """
@@ -14,9 +14,12 @@ import math
 
 import numpy as np
 
+from .layers import activation_class
+
 __all__ = [
     "zeros",
     "normal",
+    "lecun_normal",
     "xavier",
     "he",
     "glorot_uniform",
@@ -90,8 +93,13 @@ def normal(rng, fan_in, fan_out, dtype, scale=0.01, **kw):
     return _gaussian(rng, fan_in, fan_out, dtype, float(scale))
 
 
-def xavier(rng, fan_in, fan_out, dtype, **kw):
-    """Xavier (Glorot & Bengio 2010, CS231n form): Gaussian with std ``1 / sqrt(fan_in)``.
+def lecun_normal(rng, fan_in, fan_out, dtype, **kw):
+    """LeCun normal (LeCun et al., 1998): Gaussian with std ``1 / sqrt(fan_in)``.
+
+    This is what CS231n calls "Xavier" (its simplified form of Glorot &
+    Bengio, 2010), hence sknet's alias ``init='xavier'``. PyTorch and Keras
+    call it LeCun normal; their ``xavier`` / ``glorot`` initializers use
+    ``2 / (fan_in + fan_out)`` instead (scikit-learn's is ``'glorot_uniform'``).
 
     Parameters
     ----------
@@ -111,12 +119,16 @@ def xavier(rng, fan_in, fan_out, dtype, **kw):
     Examples
     --------
     >>> import numpy as np
-    >>> from sknet.initializers import xavier
-    >>> W = xavier(np.random.RandomState(0), 400, 300, np.float64)
+    >>> from sknet.initializers import lecun_normal
+    >>> W = lecun_normal(np.random.RandomState(0), 400, 300, np.float64)
     >>> round(float(W.std() * np.sqrt(400)), 2)
     1.0
     """
     return _gaussian(rng, fan_in, fan_out, dtype, 1.0 / math.sqrt(fan_in))
+
+
+#: CS231n's name for :func:`lecun_normal`.
+xavier = lecun_normal
 
 
 def he(rng, fan_in, fan_out, dtype, **kw):
@@ -229,29 +241,19 @@ def glorot_uniform_bias(rng, fan_in, fan_out, dtype, activation=None, **kw):
 INITIALIZERS = {
     "zeros": zeros,
     "normal": normal,
-    "xavier": xavier,
+    "lecun_normal": lecun_normal,
+    "xavier": lecun_normal,
     "he": he,
     "glorot_uniform": glorot_uniform,
-}
-
-_AUTO = {
-    "relu": "he",
-    "leaky_relu": "he",
-    "prelu": "he",
-    "elu": "he",
-    "maxout": "he",
-    "tanh": "xavier",
-    "logistic": "xavier",
-    "sigmoid": "xavier",
-    "identity": "xavier",
 }
 
 
 def resolve_init(init, activation):
     """Resolve ``init='auto'`` from the activation; check any other name.
 
-    ``'auto'`` means ``'he'`` for relu, leaky_relu, prelu, elu and maxout, and
-    ``'xavier'`` for tanh, logistic / sigmoid and identity.
+    ``'auto'`` is the activation's ``init_family`` (see
+    :data:`sknet.layers.ACTIVATIONS`): ``'he'`` for the rectifiers and
+    maxout, ``'lecun_normal'`` for tanh, logistic and identity.
 
     Parameters
     ----------
@@ -274,16 +276,10 @@ def resolve_init(init, activation):
     --------
     >>> from sknet.initializers import resolve_init
     >>> resolve_init("auto", "relu"), resolve_init("auto", "tanh"), resolve_init("normal", "relu")
-    ('he', 'xavier', 'normal')
+    ('he', 'lecun_normal', 'normal')
     """
     if init == "auto":
-        try:
-            return _AUTO[activation]
-        except (KeyError, TypeError):
-            raise ValueError(
-                f"init='auto' does not know activation {activation!r}; "
-                f"known: {sorted(_AUTO)}."
-            ) from None
+        return activation_class(activation).init_family
     if init not in INITIALIZERS:
         raise ValueError(
             f"Unknown init {init!r}; allowed: {['auto', *sorted(INITIALIZERS)]}."

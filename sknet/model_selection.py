@@ -27,6 +27,7 @@ from sklearn.model_selection._search import BaseSearchCV
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 
+from .layers import ACTIVATIONS
 from .training import propagate_interrupts
 
 __all__ = [
@@ -441,6 +442,9 @@ def narrow_distribution(dist, winners, *, original=None, margin=0.1):
 # Ready search space for sknet's MLPs
 # --------------------------------------------------------------------------
 
+#: The activations a default search tries (``searched`` in the activation table).
+SEARCHED_ACTIVATIONS = tuple(name for name, cls in ACTIVATIONS.items() if cls.searched)
+
 
 def mlp_search_space(
     *,
@@ -449,8 +453,8 @@ def mlp_search_space(
     alpha=(1e-7, 1e-1),
     width=(16, 512),
     depth=(1, 2, 3),
-    activation=("relu", "leaky_relu", "elu", "tanh"),
-    init=("auto", "he", "xavier"),
+    activation=SEARCHED_ACTIVATIONS,
+    init=("auto", "he", "lecun_normal"),
     batch_norm=(False, True),
     dropout=(0.0, 0.5),
 ):
@@ -475,7 +479,9 @@ def mlp_search_space(
         ``(width,) * depth`` by :class:`HiddenLayerSizes`.
     activation, init, batch_norm : sequence, default shown
         Categorical choices; a sequence of one value fixes the parameter.
-        ``None`` leaves the parameter out.
+        ``None`` leaves the parameter out. The default activations are those
+        :data:`sknet.layers.ACTIVATIONS` marks ``searched`` (relu,
+        leaky_relu, tanh, elu).
     dropout : (float, float) or None, default=(0.0, 0.5)
         Bounds of the uniform dropout probability; None leaves it out.
 

@@ -9,7 +9,7 @@ knows about scikit-learn's estimator contract.
 
 import numpy as np
 
-from .layers import ACTIVATIONS, BatchNorm, Dense, Dropout
+from .layers import BatchNorm, Dense, Dropout, activation_class
 from .losses import LOSSES
 
 __all__ = ["Network", "build_network"]
@@ -318,7 +318,8 @@ def build_network(
     n_features, n_outputs : int
     hidden_layer_sizes : sequence of int
     activation : str
-        A key of :data:`sknet.layers.ACTIVATIONS`.
+        A key of :data:`sknet.layers.ACTIVATIONS` (or an alias); hidden
+        activation layers are named after it (``'relu0'``, ``'logistic1'``).
     out_activation : str
     random_state : numpy.random.RandomState
         Draws the weights (through ``init_weights``) and the dropout masks.
@@ -341,8 +342,8 @@ def build_network(
         # or BatchNorm output), so it may be overwritten.
         inplace=True,
     )
-    pieces = maxout_pieces if activation == "maxout" else 1
-    act_name = "sigmoid" if activation == "logistic" else activation
+    act = activation_class(activation)
+    pieces = act.pieces(options)
     layers = []
     fan_in = n_features
     for i, units in enumerate(hidden_layer_sizes):
@@ -356,7 +357,7 @@ def build_network(
                 epsilon=batch_norm_epsilon,
             )
             layers.append((f"batchnorm{i}", bn))
-        layers.append((f"{act_name}{i}", ACTIVATIONS[activation](units, dtype, options)))
+        layers.append((f"{act.name}{i}", act.build(units, dtype, options)))
         if dropout:
             layers.append((f"dropout{i}", Dropout(dropout, random_state)))
         fan_in = units

@@ -154,11 +154,13 @@ def test_init_layer_passes_scale():
         ("leaky_relu", "he"),
         ("prelu", "he"),
         ("elu", "he"),
+        ("gelu", "he"),
+        ("silu", "he"),
         ("maxout", "he"),
-        ("tanh", "xavier"),
-        ("logistic", "xavier"),
-        ("sigmoid", "xavier"),
-        ("identity", "xavier"),
+        ("tanh", "lecun_normal"),
+        ("logistic", "lecun_normal"),
+        ("sigmoid", "lecun_normal"),
+        ("identity", "lecun_normal"),
     ],
 )
 def test_resolve_auto(activation, expected):
@@ -170,7 +172,7 @@ def test_resolve_auto(activation, expected):
 def test_resolve_errors():
     with pytest.raises(ValueError, match="allowed"):
         resolve_init("orthogonal", "relu")
-    with pytest.raises(ValueError, match="softplus"):
+    with pytest.raises(ValueError, match="Unknown activation 'softplus'"):
         resolve_init("auto", "softplus")
 
 
@@ -178,7 +180,8 @@ def test_table():
     assert INITIALIZERS == {
         "zeros": zeros,
         "normal": normal,
-        "xavier": xavier,
+        "lecun_normal": xavier,
+        "xavier": xavier,  # CS231n's name for LeCun normal
         "he": he,
         "glorot_uniform": glorot_uniform,
     }

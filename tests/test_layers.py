@@ -10,7 +10,10 @@ import pytest
 import scipy.sparse as sp
 
 from sknet.layers import (
+    ACTIVATIONS,
     ELU,
+    GELU,
+    SiLU,
     BatchNorm,
     Dense,
     Dropout,
@@ -67,6 +70,8 @@ def make_layers(rng):
         "leaky_relu": LeakyReLU(0.1),
         "prelu": PReLU(rng.uniform(0.1, 0.4, size=5)),
         "elu": ELU(1.3),
+        "gelu": GELU(),
+        "silu": SiLU(),
         "maxout": Maxout(k=3),
         "batchnorm": BatchNorm(5, np.float64, momentum=0.9, epsilon=1e-5),
         "batchnorm_weighted": BatchNorm(5, np.float64),
@@ -128,6 +133,29 @@ def test_batch_norm_batch_without_statistics_uses_and_keeps_running_ones(n_rows,
     # Two rows of weight: the batch's own statistics, and the running ones move.
     layer.forward(rng.normal(size=(2, 3)), training=True)
     assert not np.array_equal(layer.state["running_var"], var)
+
+
+@pytest.mark.parametrize("cls", [GELU, SiLU])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_smooth_rectifiers_are_stable_at_extremes(cls, dtype):
+    """x Phi(x) and x sigmoid(x): 0 far below 0, x far above, finite slopes."""
+    X = np.array([[-1e3, -40.0, 0.0, 40.0, 1e3]], dtype=dtype)
+    layer = cls()
+    Y = layer.forward(X.copy(), training=True)
+    dX = layer.backward(np.ones_like(X))
+    assert Y.dtype == dtype and np.isfinite(Y).all() and np.isfinite(dX).all()
+    np.testing.assert_allclose(Y, [[0, 0, 0, 40, 1e3]], atol=1e-12)
+    np.testing.assert_allclose(dX, [[0, 0, 0.5, 1, 1]], atol=1e-12)
+
+
+def test_every_activation_describes_itself():
+    """One class and one table entry per activation: the estimators read the rest."""
+    for name, cls in ACTIVATIONS.items():
+        assert cls.name == name and cls.init_family in ("he", "lecun_normal")
+        layer = cls.build(4, np.float64, dict(leaky_relu_slope=0.1, prelu_init=0.2,
+                                              elu_alpha=1.0, maxout_pieces=3, inplace=False))
+        X = np.random.RandomState(0).normal(size=(5, 4 * cls.pieces({"maxout_pieces": 3})))
+        assert layer.forward(X, training=False).shape == (5, 4)
 
 
 def test_dropout_gradient_with_fixed_mask():

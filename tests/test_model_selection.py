@@ -456,7 +456,7 @@ def test_mlp_search_space():
     assert search_range(space["dropout"]) == SearchRange(0.0, 0.5, False, False)
     assert space["hidden_layer_sizes"].width == LogUniformInt(16, 512)
     assert space["batch_norm"] == [False, True]
-    assert space["init"] == ["auto", "he", "xavier"]
+    assert space["init"] == ["auto", "he", "lecun_normal"]
     fixed = mlp_search_space(prefix="mlp__", activation=["relu"], dropout=None)
     assert fixed["mlp__activation"] == ["relu"] and "mlp__dropout" not in fixed
     # samples are valid sklearn MLP arguments where the names coincide

@@ -24,6 +24,8 @@ from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from .. import __version__
 from ..exceptions import DataScaleWarning, InconsistentSknetVersionWarning
+from ..initializers import INITIALIZERS
+from ..layers import ACTIVATION_ALIASES, ACTIVATIONS
 from ..training import (
     STOCHASTIC_SOLVERS,
     CallbackMonitor,
@@ -39,18 +41,8 @@ from ..training import (
 )
 from ._legacy import upgrade_state
 
-_ACTIVATIONS = {
-    "identity",
-    "logistic",
-    "sigmoid",
-    "tanh",
-    "relu",
-    "leaky_relu",
-    "prelu",
-    "elu",
-    "maxout",
-}
-_INITS = {"auto", "zeros", "normal", "xavier", "he", "glorot_uniform"}
+_ACTIVATIONS = {*ACTIVATIONS, *ACTIVATION_ALIASES}
+_INITS = {"auto", *INITIALIZERS}
 _SCHEDULES = {"constant", "invscaling", "adaptive", "step", "exponential", "cosine"}
 # Inputs or targets beyond this magnitude make every activation saturate or
 # every gradient explode; scikit-learn trains on them without a word.

@@ -10,14 +10,8 @@ reports and advises on the same records.
 
 import numpy as np
 
-from ..layers import ELU, LeakyReLU, PReLU, ReLU, Sigmoid, Tanh
-
 __all__ = ["network_statistics", "Telemetry"]
 
-# Thresholds of the lecture's rules of thumb.
-SIGMOID_SATURATION = 0.01  # sigmoid output below 0.01 or above 0.99
-TANH_SATURATION = 0.99  # |tanh| above 0.99
-RELU_FAMILY = (ReLU, LeakyReLU, PReLU, ELU)
 # track_training records statistics on at most this many training samples.
 TRACK_SAMPLES = 1000
 
@@ -33,13 +27,17 @@ def network_statistics(network, X, *, gradients=None, updates=None):
     One record per ``Dense`` layer (the hidden blocks, then the output layer),
     computed in evaluation mode (running batch-norm statistics, no dropout):
 
+    - ``activation``: the estimator's name for the block's activation
+      (``'output'`` for the output layer);
     - ``mean``, ``std``: of the block's activations (of the raw scores for the
       output layer);
-    - ``dead_fraction``: for the ReLU family, the fraction of units never
-      positive on ``X`` (a dead ReLU passes no gradient); NaN otherwise;
-    - ``saturated_fraction``: for sigmoid / tanh, the fraction of the
-      activation values in saturation (sigmoid < 0.01 or > 0.99,
-      ``|tanh| > 0.99``), where the local gradient vanishes; NaN otherwise;
+    - ``dead_fraction``: for the rectifiers (``Activation.rectifier``), the
+      fraction of units never positive on ``X`` (a dead ReLU passes no
+      gradient); NaN otherwise;
+    - ``saturated_fraction``: for activations with a saturation region
+      (``Activation.saturated``: sigmoid below 0.01 or above 0.99,
+      ``|tanh| > 0.99``), the fraction of the activation values in it, where
+      the local gradient vanishes; NaN otherwise;
     - ``weight_norm``: ``||W||``;
     - ``grad_norm``: ``||dW||`` if ``gradients`` holds ``'<name>.W'``;
     - ``update_ratio``: ``||dW_step|| / ||W||`` if ``updates`` holds the
@@ -84,17 +82,13 @@ def network_statistics(network, X, *, gradients=None, updates=None):
         if act is None:
             values, kind = outputs[dense], "output"
         else:
-            values, kind = outputs[act_name], type(act).__name__.lower()
+            values, kind = outputs[act_name], act.name
         values = np.asarray(values)
         dead = saturated = np.nan
-        if isinstance(act, RELU_FAMILY):
-            dead = float(np.mean(~np.any(values > 0, axis=0))) if values.size else np.nan
-        elif isinstance(act, Sigmoid):
-            saturated = float(
-                np.mean((values < SIGMOID_SATURATION) | (values > 1 - SIGMOID_SATURATION))
-            )
-        elif isinstance(act, Tanh):
-            saturated = float(np.mean(np.abs(values) > TANH_SATURATION))
+        if act is not None and act.rectifier and values.size:
+            dead = float(np.mean(~np.any(values > 0, axis=0)))
+        elif act is not None and values.size and act.saturated(values) is not None:
+            saturated = float(np.mean(act.saturated(values)))
         W = params[f"{dense}.W"]
         w_norm = _norm(W)
         grad = gradients.get(f"{dense}.W")

@@ -1,0 +1,137 @@
+"""Batch normalization (Ioffe & Szegedy, 2015)."""
+
+import numpy as np
+
+from .base import Layer
+
+__all__ = ["BatchNorm"]
+
+
+class BatchNorm(Layer):
+    """Batch normalization (Ioffe & Szegedy, 2015) over the feature axis.
+
+    Training: ``x_hat = (x - mu_B) / sqrt(var_B + eps)`` with the batch's
+    (sample-weighted) mean and biased variance, output ``gamma * x_hat + beta``,
+    and running statistics updated as
+    ``running = momentum * running + (1 - momentum) * batch``. Prediction uses
+    the running statistics. The backward pass is the closed form
+
+    ``dx = (dx_hat - s * sum(dx_hat) - s * x_hat * sum(dx_hat * x_hat)) / std``
+
+    where ``s`` are the normalized sample weights (``1 / n`` without weights).
+
+    A training batch with fewer than two rows of positive weight has no
+    variance: its ``x_hat`` would be 0 (nothing learnt) and the running
+    variance would decay toward 0 (predictions ruined). Such a batch is
+    normalized with the running statistics instead, which it leaves
+    unchanged; the gradient then flows through that fixed affine map.
+
+    Parameters
+    ----------
+    n_features : int
+    dtype : dtype
+    momentum : float, default=0.9
+    epsilon : float, default=1e-5
+    """
+
+    settings = ("momentum", "epsilon")
+
+    def __init__(self, n_features, dtype, *, momentum=0.9, epsilon=1e-5):
+        super().__init__()
+        self.momentum = momentum
+        self.epsilon = epsilon
+        self.params = {
+            "gamma": np.ones(n_features, dtype=dtype),
+            "beta": np.zeros(n_features, dtype=dtype),
+        }
+        self.state = {
+            "running_mean": np.zeros(n_features, dtype=dtype),
+            "running_var": np.ones(n_features, dtype=dtype),
+        }
+
+    def forward(self, X, *, training=False, sample_weight=None):
+        gamma, beta = self.params["gamma"], self.params["beta"]
+        if not training:
+            mean, var = self.state["running_mean"], self.state["running_var"]
+            scale = gamma / np.sqrt(var + self.epsilon)
+            return (X - mean) * scale + beta
+        n_rows = X.shape[0] if sample_weight is None else np.count_nonzero(sample_weight)
+        if n_rows < 2:
+            return self._forward_with_running_statistics(X)
+        dtype = X.dtype.type
+        # Only the centred input is stored: x_hat = centred * inv_std never
+        # needs its own pass (each broadcast pass over a batch costs about
+        # twice a plain one), the scale folds into gamma.
+        centred = self._buffer("centred", X.shape, X.dtype)
+        if sample_weight is None:
+            s = None
+            inv_n = dtype(1.0 / X.shape[0])
+            mean = np.add.reduce(X, axis=0)
+            mean *= inv_n
+            np.subtract(X, mean, out=centred)
+            var = np.einsum("ij,ij->j", centred, centred)
+            var *= inv_n
+        else:
+            s = (sample_weight / sample_weight.sum()).astype(X.dtype, copy=False)
+            mean = s @ X
+            np.subtract(X, mean, out=centred)
+            var = np.einsum("i,ij,ij->j", s, centred, centred)
+        inv_std = var + dtype(self.epsilon)
+        np.sqrt(inv_std, out=inv_std)
+        np.divide(dtype(1), inv_std, out=inv_std)
+        # running = m * running + (1 - m) * batch, as running += (1 - m) * (batch - running)
+        c = dtype(1 - self.momentum)
+        for running, batch in ((self.state["running_mean"], mean), (self.state["running_var"], var)):
+            batch -= running
+            batch *= c
+            running += batch
+        self._cache_inv_std = inv_std
+        self._cache_s = s
+        self._cache_fixed = False
+        Y = np.multiply(centred, gamma * inv_std, out=self._buffer("Y", X.shape, X.dtype))
+        Y += beta
+        return Y
+
+    def _forward_with_running_statistics(self, X):
+        """Training pass of a batch without statistics of its own (see the class doc)."""
+        dtype = X.dtype.type
+        centred = np.subtract(
+            X, self.state["running_mean"], out=self._buffer("centred", X.shape, X.dtype)
+        )
+        inv_std = np.sqrt(self.state["running_var"] + dtype(self.epsilon))
+        np.divide(dtype(1), inv_std, out=inv_std)
+        self._cache_inv_std = inv_std
+        self._cache_s = None
+        self._cache_fixed = True
+        Y = np.multiply(
+            centred, self.params["gamma"] * inv_std, out=self._buffer("Y", X.shape, X.dtype)
+        )
+        Y += self.params["beta"]
+        return Y
+
+    def backward(self, dY):
+        # dx = gamma / std * (dY - s * dbeta - s * x_hat * dgamma), the closed
+        # form above with sum(dx_hat) = gamma * dbeta,
+        # sum(dx_hat * x_hat) = gamma * dgamma and x_hat = centred / std.
+        centred, inv_std, s = self._cache_buf_centred, self._cache_inv_std, self._cache_s
+        dgamma = np.einsum("ij,ij->j", dY, centred, out=self._grad("gamma"))
+        dgamma *= inv_std
+        dbeta = np.add.reduce(dY, axis=0, out=self._grad("beta"))
+        dX = self._buffer("dX", dY.shape, dY.dtype)
+        if self._cache_fixed:
+            # Normalized by constants: the map is affine, dx = gamma / std * dY.
+            return np.multiply(dY, self.params["gamma"] * inv_std, out=dX)
+        if s is None:
+            scale = dY.dtype.type(1.0 / dY.shape[0])
+            np.multiply(centred, dgamma * inv_std * scale, out=dX)
+            dX += dbeta * scale
+        else:
+            np.multiply(centred, dgamma * inv_std, out=dX)
+            dX += dbeta
+            dX *= s[:, None]
+        np.subtract(dY, dX, out=dX)
+        dX *= self.params["gamma"] * inv_std
+        return dX
+
+    def __repr__(self):
+        return f"BatchNorm({self.params['gamma'].shape[0]}, momentum={self.momentum})"
