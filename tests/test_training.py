@@ -191,7 +191,7 @@ def test_blow_up_in_the_first_epoch_warns():
     """sknet 0.1 compared the last epoch with the first, which had blown up
     already: chance accuracy, a loss of ~1e6, and not a word."""
     X, y = load_digits(return_X_y=True)
-    with pytest.warns(DivergenceWarning, match=r"ended at \d\.\d+e\+06 against 2.29"):
+    with pytest.warns(DivergenceWarning, match=r"first mini-batch it went from 2.29\d+ to \d\.\d+e\+06"):
         est = MLPClassifier(learning_rate_init=1e4, max_iter=5, random_state=0).fit(X / 16, y)
     assert est.loss_ > 1e4
 
@@ -532,3 +532,151 @@ def test_estimator_pickled_by_sknet_0_1_continues(iris):
     assert old._training.epoch == 5 and old._training.optimizer.t == est._training.optimizer.t
     old.set_params(early_stopping=False).partial_fit(X, y)
     assert old._training.optimizer.t == est._training.optimizer.t + 1
+
+
+# ----------------------------------------------------------------------
+# siblings found after the first round (a review of the state machine)
+# ----------------------------------------------------------------------
+def test_early_stopping_off_then_on_again_starts_a_new_record(iris):
+    X, y = iris
+    est = quiet(MLPClassifier((20,), early_stopping=True, warm_start=True, max_iter=30,
+                              learning_rate_init=0.01, random_state=0), X, y)
+    first_best = est._training.best_params.copy()
+    quiet(est.set_params(early_stopping=False, max_iter=5), X, y)
+    assert est.validation_scores_ is None and est.best_validation_score_ is None
+    quiet(est.set_params(early_stopping=True, max_iter=3), X, y)
+    assert len(est.validation_scores_) == 3
+    assert est.best_validation_score_ == max(est.validation_scores_)
+    assert not np.array_equal(est.network_.flat_params, first_best)
+
+
+def test_partial_fit_validates_the_parameters_it_reads(iris):
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    X, y = iris
+    est = MLPClassifier((8,), random_state=0).partial_fit(X, y, classes=[0, 1, 2])
+    weights = est.network_.flat_params.copy()
+    for bad in ({"learning_rate_init": -0.05}, {"beta_1": 1.5}, {"leaky_relu_slope": -2.0}):
+        with pytest.raises(InvalidParameterError):
+            est.set_params(**bad).partial_fit(X, y)
+        est.set_params(learning_rate_init=0.001, beta_1=0.9, leaky_relu_slope=0.01)
+    np.testing.assert_array_equal(est.network_.flat_params, weights)
+
+
+def test_class_weights_that_zero_every_row_are_refused(iris):
+    X, y = iris
+    with pytest.raises(ValueError, match="at least one non-zero"):
+        MLPClassifier((8,), class_weight={0: 0, 1: 0, 2: 0}).fit(X, y)
+    est = MLPClassifier((8,), class_weight={0: 0.0}, random_state=0)
+    est.partial_fit(X, y, classes=[0, 1, 2])
+    with pytest.raises(ValueError, match="at least one non-zero"):
+        est.partial_fit(X[y == 0], y[y == 0])
+    assert est.t_ == 150 and est.best_loss_ > 0
+
+
+def test_harder_batches_are_no_divergence_but_a_one_batch_blow_up_is():
+    """The end of a call re-measures its first mini-batch: three outliers in
+    other batches (an epoch mean 20x the first batch's) raise no alarm, and a
+    partial_fit of a single mini-batch that blows up does."""
+    rng = np.random.RandomState(0)
+    X = rng.randn(2000, 5)
+    y = X @ rng.randn(5) + 0.01 * rng.randn(2000)
+    y[rng.choice(2000, 3, replace=False)] += 30.0
+    est = quiet(MLPRegressor(hidden_layer_sizes=(16,), max_iter=100, learning_rate_init=0.01,
+                             random_state=0), X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DivergenceWarning)
+        for _ in range(3):
+            est.partial_fit(X, y)
+    est.set_params(learning_rate_init=10.0)
+    with pytest.warns(DivergenceWarning, match="on the call's first mini-batch it went from"):
+        est.partial_fit(X[:100], y[:100])
+
+
+class _CtrlCAtEpochEnd:
+    """A callback during whose epoch-end hook the user presses Ctrl-C."""
+
+    def setup(self, estimator, context):
+        pass
+
+    def teardown(self, estimator, context):
+        pass
+
+    def on_fit_task_begin(self, estimator, context):
+        pass
+
+    def on_fit_task_end(self, estimator, context):
+        if context.task_name == "epoch":
+            raise KeyboardInterrupt
+
+
+def test_interrupt_after_a_partial_fit_epochs_updates_leaves_nothing(iris):
+    X, y = iris
+    est = MLPClassifier((8,), track_training=True, random_state=0)
+    est.partial_fit(X, y, classes=[0, 1, 2])
+    weights = est.network_.flat_params.copy()
+    est.set_callbacks(_CtrlCAtEpochEnd())
+    with pytest.raises(KeyboardInterrupt):
+        est.partial_fit(X, y)
+    assert est.t_ == 150 and len(est.loss_curve_) == 1
+    np.testing.assert_array_equal(est.network_.flat_params, weights)
+    assert est._training.optimizer is not None
+
+
+def test_interrupt_during_an_epochs_bookkeeping_keeps_history_aligned(iris, monkeypatch):
+    import sknet.training.telemetry as telemetry
+
+    X, y = iris
+    real, count = telemetry.Telemetry.record, [0]
+
+    def record(self):
+        count[0] += 1
+        if count[0] == 3:
+            raise KeyboardInterrupt
+        return real(self)
+
+    monkeypatch.setattr(telemetry.Telemetry, "record", record)
+    with pytest.warns(UserWarning, match="interrupted"):
+        est = MLPClassifier((8,), track_training=True, max_iter=10, random_state=0).fit(X, y)
+    assert est.n_iter_ == 3
+    assert {len(values) for values in est.history_.values()} == {3}
+    assert np.isnan(est.history_["train_score"][-1])
+
+
+@pytest.mark.parametrize("schedule", ["step", "invscaling", "adaptive", "cosine"])
+def test_partial_fit_after_an_interrupted_fit_continues_the_schedule(iris, monkeypatch, schedule):
+    X, y = iris
+    plateaus = dict(n_iter_no_change=2, tol=0.5) if schedule == "adaptive" else {}
+    kw = dict(solver="sgd", learning_rate=schedule, learning_rate_init=0.1, lr_step_size=3,
+              max_iter=30, random_state=0, **plateaus)
+    interrupt_after(monkeypatch, 12, cls=sknet.optimizers.SGD)
+    with pytest.warns(UserWarning, match="interrupted"):
+        est = MLPClassifier((8,), **kw).fit(X, y)
+    monkeypatch.undo()
+    reference = quiet(MLPClassifier((8,), **{**kw, "max_iter": 12}), X, y)
+    assert est._training.epoch == reference._training.epoch == 12
+    est.partial_fit(X, y)
+    reference.set_params(max_iter=30).partial_fit(X, y)  # the same cycle length
+    assert est.history_["learning_rate"][-1] == reference.history_["learning_rate"][-1]
+
+
+def test_initialize_rolls_back_and_a_new_network_drops_the_old_training_record(iris):
+    X, y = iris
+    est = quiet(MLPClassifier((8,), max_iter=5, random_state=0), X, y)
+    with pytest.raises(ValueError):
+        est.initialize(np.c_[X, X], y.astype(float) + 0.5)
+    assert est.n_features_in_ == 4 and est.predict(X).shape == (150,)
+    est.initialize(X, y)
+    assert not hasattr(est, "loss_") and not hasattr(est, "stop_reason_")
+    quiet(est.set_params(solver="lbfgs"), X, y)
+    assert not hasattr(est, "loss_curve_") and not hasattr(est, "best_loss_")
+
+
+def test_lbfgs_verbose_counts_each_calls_iterations(iris, capsys):
+    X, y = iris
+    est = MLPClassifier((8,), solver="lbfgs", max_iter=3, warm_start=True, verbose=True,
+                        random_state=0)
+    quiet(est, X, y)
+    quiet(est, X, y)
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(",")[0] for line in lines[-3:]] == [f"Iteration {i}" for i in (1, 2, 3)]

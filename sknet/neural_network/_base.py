@@ -49,6 +49,16 @@ _SCHEDULES = {"constant", "invscaling", "adaptive", "step", "exponential", "cosi
 _LARGE_VALUE = 1e10
 # Rows sampled to look for badly scaled inputs or targets.
 _SCALE_CHECK_ROWS = 10_000
+# Fitted attributes that only a training call sets; a new network starts
+# without them (an L-BFGS fit after a stochastic one has no loss_curve_).
+_TRAINED_ATTRS = (
+    "loss_",
+    "loss_curve_",
+    "best_loss_",
+    "validation_scores_",
+    "best_validation_score_",
+    "stop_reason_",
+)
 # Attributes of scikit-learn's callback machinery (sklearn.callback).
 _CALLBACK_ATTRS = {
     "_skl_callbacks",
@@ -188,6 +198,10 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
     # ------------------------------------------------------------------
     def _fit(self, X, y, sample_weight=None, incremental=False, classes=None):
         first_pass = not hasattr(self, "network_") or (not self.warm_start and not incremental)
+        if incremental and not first_pass:
+            # scikit-learn validates partial_fit's parameters on the first call
+            # only (its optimizer keeps them); sknet reads them at every call.
+            self._validate_params()
         rollback = _Rollback(self, first_pass)
         try:
             self._fit_unsafe(X, y, sample_weight, incremental, first_pass, classes)
@@ -216,6 +230,12 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
                 sample_weight, X, dtype=X.dtype, ensure_non_negative=True
             )
         sample_weight = self._apply_class_weight(target, sample_weight, incremental)
+        if sample_weight is not None and not sample_weight.any():
+            raise ValueError(
+                "Sample weights must contain at least one non-zero number: with "
+                f"class_weight={getattr(self, 'class_weight', None)!r} every row of this call "
+                "weighs 0."
+            )
         self._warn_on_scale(X, target)
 
         self._random_state = check_random_state(self.random_state)
@@ -281,6 +301,8 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
             )
 
     def _initialize(self, n_features, n_outputs, dtype):
+        for name in _TRAINED_ATTRS:
+            self.__dict__.pop(name, None)
         self.n_iter_ = 0
         self.n_outputs_ = n_outputs
         self.n_layers_ = len(hidden_sizes(self)) + 2
@@ -438,11 +460,16 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         >>> clf.n_iter_, clf.predict_proba(X).shape
         (0, (30, 3))
         """
-        hidden_sizes(self)
-        X, y = self._validate_input(X, y, incremental=False, reset=True)
-        _, n_outputs = self._encode(y, X.dtype, first_pass=True)
-        self._random_state = check_random_state(self.random_state)
-        self._initialize(X.shape[1], n_outputs, X.dtype)
+        rollback = _Rollback(self, first_pass=True)
+        try:
+            hidden_sizes(self)
+            X, y = self._validate_input(X, y, incremental=False, reset=True)
+            _, n_outputs = self._encode(y, X.dtype, first_pass=True)
+            self._random_state = check_random_state(self.random_state)
+            self._initialize(X.shape[1], n_outputs, X.dtype)
+        except BaseException:
+            rollback.restore(self)
+            raise
         return self
 
     def _check_solver(self):

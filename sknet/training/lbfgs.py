@@ -81,9 +81,9 @@ def fit_lbfgs(
         history["loss"].append(float(intermediate_result.fun))
         history["learning_rate"].append(np.nan)
         history["seconds"].append(time.perf_counter() - start)
-        if verbose:
-            print("Iteration %d, loss = %.8f" % (len(history["loss"]), intermediate_result.fun))
         reported[0] += 1
+        if verbose:
+            print("Iteration %d, loss = %.8f" % (reported[0], intermediate_result.fun))
         if callbacks is not None and reported[0] <= max_iter:
             # scipy reports the iteration once it is over: begin and end it here.
             unpack(intermediate_result.x)

@@ -50,6 +50,10 @@ class Plateau:
         self.state, self.tol = state, tol
         if state.best_loss is None:  # early stopping watched the previous call
             state.best_loss = np.inf
+        # Without early stopping there are no validation scores (None, as in
+        # scikit-learn): a later call that turns it on starts afresh.
+        state.validation_scores = state.best_validation_score = None
+        state.best_params = state.best_running = None
 
     def update(self, loss):
         """Count the epoch of training loss ``loss``; return False (never diverged)."""
@@ -231,9 +235,13 @@ class DivergenceGuard:
     passes; a blow-up (1e4x and beyond, or one that stays up) does not.
 
     Without a threshold a non-finite loss raises scikit-learn's ValueError
-    (or, with early stopping, stops and restores the best epoch), and a
-    final epoch loss above ``FACTOR`` times the reference warns
-    :class:`~sknet.exceptions.DivergenceWarning`.
+    (or, with early stopping, stops and restores the best epoch). At the end
+    of every call, :meth:`check_end` measures the trained network on the
+    call's first mini-batch again: a loss above ``FACTOR`` times the one it
+    started from there (or a non-finite last epoch) warns
+    :class:`~sknet.exceptions.DivergenceWarning`. Comparing the same rows
+    keeps mini-batches that are simply harder (outliers) from raising false
+    alarms, and catches a blow-up even when a call has a single mini-batch.
 
     Parameters
     ----------
@@ -257,12 +265,16 @@ class DivergenceGuard:
         self.early_stopping = early_stopping
         self.learning_rate_init = learning_rate_init
         self.reference = None
+        self._first_batch = None
         self.n_batches = 0
         self._above = 0
         self.warned = False
 
-    def check_batch(self, loss, *, lr, n_iter):
+    def check_batch(self, loss, *, lr, n_iter, batch=None):
         """Check a mini-batch loss (before its update).
+
+        ``batch`` (a :class:`~sknet.training.Batch`) is kept when it is the
+        call's first, for :meth:`check_end`.
 
         Raises
         ------
@@ -276,6 +288,13 @@ class DivergenceGuard:
         self.n_batches += 1
         if self.reference is None:
             self.reference = loss
+            if batch is not None:
+                sw = batch.sample_weight
+                self._first_batch = (
+                    batch.X.copy(),
+                    batch.target.copy(),
+                    None if sw is None else sw.copy(),
+                )
         finite = np.isfinite(loss)
         if self.threshold is not None and self.reference > 0:
             bar = self.threshold * self.reference
@@ -313,11 +332,27 @@ class DivergenceGuard:
         )
         self.warned = True
 
-    def check_end(self, loss, *, best_validation_score=None):
-        """Warn if the call's last epoch loss diverged from the reference."""
+    def check_end(self, network, loss, *, alpha, best_validation_score=None):
+        """Warn if the call made its first mini-batch's loss blow up.
+
+        Parameters
+        ----------
+        network : sknet.network.Network
+            As trained by the call (before early stopping restores its best).
+        loss : float
+            The call's last epoch loss.
+        alpha : float
+            L2 penalty, included as in the reference.
+        best_validation_score : float, default=None
+            Named in the warning when early stopping restores the best epoch.
+        """
         if self.warned or self.reference is None:
             return
-        if np.isfinite(loss) and not loss > self.FACTOR * self.reference:
+        end = loss
+        if np.isfinite(loss) and self._first_batch is not None:
+            X, target, sw = self._first_batch
+            end = network.evaluate_loss(X, target, sample_weight=sw, alpha=alpha)
+        if np.isfinite(end) and not end > self.FACTOR * self.reference:
             return
         if best_validation_score is None:
             restored = ""
@@ -327,8 +362,8 @@ class DivergenceGuard:
                 f"(best_validation_score_={best_validation_score:.4g}), but"
             )
         warnings.warn(
-            f"The training loss diverged: it ended at {loss:.4g} against "
-            f"{self.reference:.4g} for the call's first mini-batch.{restored} "
+            f"The training loss diverged: on the call's first mini-batch it went from "
+            f"{self.reference:.4g} to {end:.4g} (last epoch: {loss:.4g}).{restored} "
             f"learning_rate_init={self.learning_rate_init} is probably too high; "
             "lower it, or scale the inputs.",
             DivergenceWarning,

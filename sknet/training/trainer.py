@@ -122,11 +122,12 @@ class Trainer:
             self.guard.warn_non_finite()
             return self._finish("diverged")
         except KeyboardInterrupt:
-            if self.n_iter == 0:
-                raise
+            if incremental or self.n_iter == 0:
+                raise  # partial_fit, or no epoch done: nothing of the call stays
             # The update rule may have been stopped half-way through a step:
             # its moments are dropped, and the next call starts a new one.
             self.state.optimizer = None
+            self._pad_history()
             warnings.warn("Training interrupted by user.")
             return self._finish("interrupted")
         return self._finish("max_iter")  # max_epochs == 0
@@ -173,6 +174,19 @@ class Trainer:
             state.no_improvement = 0
         return "partial_fit" if incremental else None
 
+    def _pad_history(self):
+        """Give every per-epoch list the length of the loss curve.
+
+        An interrupt can cut an epoch's bookkeeping (validation score,
+        telemetry, timing) after its updates: the missing entries are NaN.
+        """
+        n = len(self.state.history["loss"])
+        for values in self.state.history.values():
+            values.extend([np.nan] * (n - len(values)))
+        scores = self.state.validation_scores
+        if scores is not None:
+            scores.extend([np.nan] * (len(self.state.loss_curve) - len(scores)))
+
     def _updates(self, lr):
         """One pass of mini-batch updates; the mean loss of its batches."""
         network, optimizer, guard, telemetry = (
@@ -188,7 +202,7 @@ class Trainer:
             loss = network.loss_and_gradients(
                 batch.X, batch.target, sample_weight=batch.sample_weight, alpha=self.alpha
             )
-            guard.check_batch(loss, lr=lr, n_iter=self.n_iter)
+            guard.check_batch(loss, lr=lr, n_iter=self.n_iter, batch=batch)
             report = telemetry is not None and batch.last
             if report:
                 telemetry.before_step()
@@ -199,9 +213,14 @@ class Trainer:
         return total / self.batches.n_rows
 
     def _finish(self, reason):
-        self.progress.finish()
         if self.n_iter:
-            self.guard.check_end(self.loss, best_validation_score=self.progress.best_score)
+            self.guard.check_end(
+                self.network,
+                self.loss,
+                alpha=self.alpha,
+                best_validation_score=self.progress.best_score,
+            )
+        self.progress.finish()
         return TrainingResult(self.n_iter, self.loss, reason)
 
 
@@ -264,10 +283,11 @@ def train(
     if not state.stochastic:  # a new fit, or one continuing an L-BFGS fit
         state.stochastic = True
         state.loss_curve, state.best_loss, state.no_improvement = [], np.inf, 0
-    continuing = incremental and state.optimizer is not None
     # A fit starts a new update rule and schedule, as scikit-learn's does;
-    # partial_fit continues them (with the parameters of this call).
-    state.optimizer = make_optimizer(params, state.optimizer if continuing else None)
+    # partial_fit continues them (with the parameters of this call). After
+    # an interrupt only the update rule starts afresh: the schedule goes on.
+    state.optimizer = make_optimizer(params, state.optimizer if incremental else None)
+    continuing = incremental and state.schedule is not None
     state.schedule = make_schedule(params, state.schedule if continuing else None)
     if not continuing:
         state.epoch = 0
