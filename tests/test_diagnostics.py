@@ -287,6 +287,28 @@ def test_gradient_check_catches_a_wrong_backward(monkeypatch):
 
 
 # -- babysit --------------------------------------------------------------
+@pytest.mark.parametrize("activation", ["relu", "leaky_relu", "maxout", "prelu"])
+def test_gradient_check_passes_on_unscaled_inputs(activation):
+    """Pixels of 0..16000: sknet 0.1 failed every correct network here and
+    blamed the backward pass (the centred difference's own curvature and
+    rounding error, not the gradients)."""
+    X, y = load_digits(return_X_y=True)
+    result = check_gradients(MLPClassifier((64,), activation=activation, random_state=0),
+                             X * 1000, y, n_samples=10, max_entries=15)
+    assert result.passed, result.message
+
+
+def test_gradient_check_reports_kinks_instead_of_blaming_the_backward_pass():
+    """init='zeros': every ReLU sits exactly at its kink, so any step of a
+    first-layer weight moves units onto another piece."""
+    X, y = load_digits(return_X_y=True)
+    result = check_gradients(MLPClassifier((8,), init="zeros", random_state=0), X, y,
+                             max_entries=None)
+    assert result.n_kinks >= 8 * 20 and result.passed
+    assert all(name.startswith("dense0.") for name in result.kinked)
+    assert "cross a kink" in result.message and "backward pass disagrees" not in result.message
+
+
 def test_babysit_healthy_report(digits):
     X, y = digits
     report = babysit(MLPClassifier(hidden_layer_sizes=(32,), random_state=0), X, y,

@@ -25,6 +25,7 @@ from sknet.layers import (
     Sigmoid,
     Tanh,
 )
+from sknet.diagnostics import numerical_gradient
 from sknet.losses import PoissonDeviance, SigmoidCrossEntropy, SoftmaxCrossEntropy, SquaredError
 from sknet.ops import log_softmax, safe_exp, sigmoid, softmax, softplus
 
@@ -34,22 +35,6 @@ RTOL = 1e-6
 def rel_error(a, b, floor=1e-8):
     """Largest elementwise relative error; ``floor`` keeps exact zeros comparable."""
     return np.max(np.abs(a - b) / np.maximum(floor, np.abs(a) + np.abs(b)))
-
-
-def numerical_grad(f, x, h=1e-6):
-    """Centred differences of the scalar f() with respect to array x (in place)."""
-    grad = np.zeros_like(x)
-    it = np.nditer(x, flags=["multi_index"])
-    for _ in it:
-        i = it.multi_index
-        old = x[i]
-        x[i] = old + h
-        fp = f()
-        x[i] = old - h
-        fm = f()
-        x[i] = old
-        grad[i] = (fp - fm) / (2 * h)
-    return grad
 
 
 def _inputs(rng, shape):
@@ -105,13 +90,13 @@ def test_layer_gradients(name):
 
     layer.forward(X, training=True, sample_weight=sw)
     dX = layer.backward(G)
-    assert rel_error(dX, numerical_grad(scalar, X)) < RTOL
+    assert rel_error(dX, numerical_gradient(scalar, X)) < RTOL
     for key, value in layer.params.items():
         layer.forward(X, training=True, sample_weight=sw)
         layer.backward(G)
         analytic = layer.grads[key]
         assert analytic.shape == value.shape
-        assert rel_error(analytic, numerical_grad(scalar, value)) < RTOL, key
+        assert rel_error(analytic, numerical_gradient(scalar, value)) < RTOL, key
 
 
 @pytest.mark.parametrize("n_rows, sample_weight", [(1, None), (4, [0.0, 3.0, 0.0, 0.0])])
@@ -170,7 +155,7 @@ def test_dropout_gradient_with_fixed_mask():
 
     scalar()
     dX = layer.backward(G)
-    assert rel_error(dX, numerical_grad(scalar, X)) < RTOL
+    assert rel_error(dX, numerical_gradient(scalar, X)) < RTOL
     # Inverted dropout: expectation kept, identity at prediction.
     assert np.array_equal(layer.forward(X, training=False), X)
     big = np.ones((2000, 50))
@@ -294,7 +279,7 @@ def test_loss_gradients(name, weighted):
     Z = rng.normal(size=(6, 4))
     sw = rng.uniform(0.1, 2.0, size=6) if weighted else None
     _, dZ = loss(Z.copy(), target, sw)
-    numeric = numerical_grad(lambda: loss(Z.copy(), target, sw)[0], Z)
+    numeric = numerical_gradient(lambda: loss(Z.copy(), target, sw)[0], Z)
     assert rel_error(dZ, numeric) < RTOL
 
 

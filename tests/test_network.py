@@ -8,7 +8,7 @@ from sknet.initializers import init_layer
 from sknet.layers import Dropout
 from sknet.network import build_network
 
-from test_layers import numerical_grad
+from sknet.diagnostics import numerical_gradient
 
 ACTIVATIONS = ["identity", "logistic", "tanh", "relu", "leaky_relu", "prelu", "elu", "maxout"]
 
@@ -58,7 +58,7 @@ def check_network_gradient(net, X, target, *, sample_weight=None, alpha=0.0):
     loss()
     analytic = {k: g.copy() for k, g in zip(net.named_parameters(), net.gradients())}
     for name, param in net.named_parameters().items():
-        numeric = numerical_grad(loss, param)
+        numeric = numerical_gradient(loss, param)
         # Batch norm makes the preceding biases' gradients exactly zero; the
         # centred difference then returns rounding noise of about 1e-10, so
         # entries that small are compared absolutely.
