@@ -1006,9 +1006,9 @@ def _figures(out_dir, report, model, finder, search, test_data):
 
     save(LearningRateFinderDisplay.from_result(finder), "lr_finder.png")
     step = "mlp__" if report["data"]["task"] == "classification" else "regressor__mlp__"
-    save(SearchResultsDisplay.from_estimator(search, x=f"{step}learning_rate_init",
+    save(SearchResultsDisplay.from_cv_results(search, x=f"{step}learning_rate_init",
                                              y=f"{step}alpha"), "search.png")
-    save(LossCurveDisplay.from_estimator(_mlp_of(model)), "loss_curve.png")
+    save(LossCurveDisplay.from_history(_mlp_of(model)), "loss_curve.png")
     X_test, y_test = test_data
     if report["data"]["task"] == "classification":
         from sklearn.metrics import ConfusionMatrixDisplay

@@ -93,13 +93,13 @@ def main():
                          max_iter=30, early_stopping=True, n_iter_no_change=30,
                          track_training=True, random_state=0).fit(X_train, y_train)
     print(f"tracked fit: {good.n_iter_} epochs, test accuracy {good.score(X_test, y_test):.3f}")
-    LossCurveDisplay.from_estimator(good, ax=axes[1], log_y=True)
+    LossCurveDisplay.from_history(good, ax=axes[1], log_y=True)
     save(fig, "loss_curves")
 
     # 4. training vs validation accuracy, 5. update-to-weight ratio
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-    ScoreCurveDisplay.from_estimator(good, ax=axes[0])
-    UpdateRatioDisplay.from_estimator(good, ax=axes[1])
+    ScoreCurveDisplay.from_history(good, ax=axes[0])
+    UpdateRatioDisplay.from_history(good, ax=axes[1])
     save(fig, "scores_and_ratios")
 
     # 6. a coarse random search of the learning rate and alpha (short runs)
@@ -113,7 +113,7 @@ def main():
         search.fit(X_train, y_train)
     print("search best", search.best_params_, round(search.best_score_, 3))
     fig, ax = plt.subplots(figsize=(6, 4.5))
-    SearchResultsDisplay.from_estimator(search, ax=ax)
+    SearchResultsDisplay.from_cv_results(search, ax=ax)
     save(fig, "search")
 
     # the whole procedure as one report, healthy and sick
