@@ -18,9 +18,16 @@ class TrainingDivergedError(ValueError):
     """Training stopped because the loss diverged.
 
     Raised by the MLP estimators when ``divergence_threshold`` is set and the
-    training loss of a mini-batch exceeds ``divergence_threshold`` times the
-    loss of the first mini-batch, or becomes non-finite. The estimator is left
-    as it was before the call, so a search records the candidate as failed.
+    mini-batch loss blows up against the call's first mini-batch (see
+    :class:`sknet.training.DivergenceGuard`). The estimator is left as it was
+    before the call, so a search records the candidate as failed.
+
+    Parameters
+    ----------
+    message : str
+    n_iter, n_batches : int
+    loss, initial_loss : float
+        Stored as the attributes below.
 
     Attributes
     ----------
@@ -57,7 +64,7 @@ def _rebuild_diverged(message, n_iter, n_batches, loss, initial_loss):
 
 
 class DivergenceWarning(ConvergenceWarning):
-    """The training loss became non-finite or grew far above its best value."""
+    """A call made the training loss blow up (or become non-finite)."""
 
 
 class InconsistentSknetVersionWarning(UserWarning):

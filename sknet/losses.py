@@ -19,6 +19,7 @@ from scipy.special import xlogy
 from .ops import log_softmax, safe_exp, sigmoid, softmax, softplus
 
 __all__ = [
+    "Loss",
     "SoftmaxCrossEntropy",
     "SigmoidCrossEntropy",
     "SquaredError",
@@ -53,7 +54,57 @@ def _per_sample_mean(dZ, n, w):
     return dZ
 
 
-class SoftmaxCrossEntropy:
+class Loss:
+    """Base of the output losses: a link and a loss computed from raw scores.
+
+    Attributes
+    ----------
+    out_activation : str
+        The link's name, as scikit-learn's ``out_activation_``.
+    """
+
+    out_activation = None
+
+    def link(self, Z):
+        """Predictions from raw scores.
+
+        Parameters
+        ----------
+        Z : ndarray of shape (n_samples, n_outputs)
+            Raw scores of the last affine layer.
+
+        Returns
+        -------
+        predictions : ndarray of shape (n_samples, n_outputs)
+            Probabilities (softmax, logistic) or means (identity, exp).
+        """
+        raise NotImplementedError
+
+    def __call__(self, Z, target, sample_weight=None):
+        """The mean loss of a batch and its gradient with respect to the scores.
+
+        Parameters
+        ----------
+        Z : ndarray of shape (n_samples, n_outputs)
+            Raw scores.
+        target : ndarray
+            Encoded targets: class indices of shape (n_samples,) for the
+            softmax, a matrix of shape (n_samples, n_outputs) otherwise (see
+            :func:`sknet.training.encode_target`).
+        sample_weight : ndarray of shape (n_samples,), default=None
+            The loss is their weighted mean.
+
+        Returns
+        -------
+        value : float
+            The (weighted) mean loss.
+        dZ : ndarray of shape (n_samples, n_outputs)
+            Its gradient with respect to ``Z`` (may reuse ``Z``'s buffers).
+        """
+        raise NotImplementedError
+
+
+class SoftmaxCrossEntropy(Loss):
     """Multiclass log-loss ``-log softmax(z)[y]``; ``dZ = (softmax(z) - onehot(y)) / n``.
 
     Targets are class indices of shape (n_samples,).
@@ -76,7 +127,7 @@ class SoftmaxCrossEntropy:
         return value, _per_sample_mean(dZ, n, w)
 
 
-class SigmoidCrossEntropy:
+class SigmoidCrossEntropy(Loss):
     """Binary / multilabel log-loss per output, summed over outputs.
 
     ``softplus(z) - y z`` is ``-y log(p) - (1 - y) log(1 - p)`` with
@@ -99,7 +150,7 @@ class SigmoidCrossEntropy:
         return value, _per_sample_mean(dZ, n, w)
 
 
-class SquaredError:
+class SquaredError(Loss):
     """Half squared error, averaged over samples and outputs.
 
     ``value = mean((z - y)^2) / 2``; ``dZ = (z - y) / (n * n_outputs)``.
@@ -118,7 +169,7 @@ class SquaredError:
         return value, _per_sample_mean(dZ, n * k, None if w is None else w / k)
 
 
-class PoissonDeviance:
+class PoissonDeviance(Loss):
     """Half Poisson deviance with a log link, summed over outputs.
 
     With ``mu = exp(z)``: ``value = mean(y log(y / mu) - y + mu)`` written as

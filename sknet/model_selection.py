@@ -223,7 +223,17 @@ class HiddenLayerSizes:
         self.depth = [depth] if _is_int(depth) else depth
 
     def rvs(self, size=None, random_state=None):
-        """Draw one tuple (``size=None``) or a list of ``size`` tuples."""
+        """Draw one tuple (``size=None``) or a list of ``size`` tuples.
+
+        Parameters
+        ----------
+        size : int or tuple of int, default=None
+        random_state : int, RandomState instance or None, default=None
+
+        Returns
+        -------
+        tuple of int, or list of them
+        """
         rng = check_random_state(random_state)
         n = 1 if size is None else int(np.prod(size))
         out = []

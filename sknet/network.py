@@ -91,19 +91,50 @@ class Network:
         In training mode every layer caches what its backward pass needs,
         batch normalization uses (and updates) batch statistics, and dropout
         draws a mask.
+
+        Parameters
+        ----------
+        X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        training : bool, default=False
+        sample_weight : ndarray of shape (n_samples,), default=None
+            Weights of the batch-norm statistics.
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, n_outputs)
         """
         for _, layer in self.layers:
             X = layer.forward(X, training=training, sample_weight=sample_weight)
         return X
 
     def backward(self, dZ):
-        """Backpropagate ``dZ`` (gradient w.r.t. the raw scores) through every layer."""
+        """Backpropagate through every layer of the last training :meth:`forward`.
+
+        Parameters
+        ----------
+        dZ : ndarray of shape (n_samples, n_outputs)
+            Gradient of the loss with respect to the raw scores.
+
+        Returns
+        -------
+        dX : ndarray of shape (n_samples, n_features) or None
+            None: the first layer skips the input gradient.
+        """
         for _, layer in reversed(self.layers):
             dZ = layer.backward(dZ)
         return dZ
 
     def predict(self, X):
-        """Predictions (probabilities or means) in evaluation mode."""
+        """Predictions (probabilities or means) in evaluation mode.
+
+        Parameters
+        ----------
+        X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        predictions : ndarray of shape (n_samples, n_outputs)
+        """
         return self.loss.link(self.forward(X))
 
     def loss_and_gradients(self, X, target, *, sample_weight=None, alpha=0.0):
@@ -112,6 +143,15 @@ class Network:
         The penalty is ``alpha / 2 * sum ||W||^2 / n`` (``n`` the sum of the
         sample weights, or the batch size), on weights only, as in
         scikit-learn's MLP.
+
+        Parameters
+        ----------
+        X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        target : ndarray
+            Encoded targets (see :func:`sknet.training.encode_target`).
+        sample_weight : ndarray of shape (n_samples,), default=None
+        alpha : float, default=0.0
+            L2 penalty.
 
         Returns
         -------
@@ -129,7 +169,21 @@ class Network:
         return value
 
     def evaluate_loss(self, X, target, *, sample_weight=None, alpha=0.0):
-        """Loss of ``X`` in evaluation mode (running statistics, no dropout)."""
+        """Loss of ``X`` in evaluation mode (running statistics, no dropout).
+
+        Parameters
+        ----------
+        X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        target : ndarray
+            Encoded targets.
+        sample_weight : ndarray of shape (n_samples,), default=None
+        alpha : float, default=0.0
+            L2 penalty, scaled as in :meth:`loss_and_gradients`.
+
+        Returns
+        -------
+        loss : float
+        """
         value, _ = self.loss(self.forward(X), target, sample_weight)
         if alpha:
             value += self._penalty(self._penalty_scale(X, sample_weight, alpha))
@@ -247,6 +301,16 @@ class Network:
         """Output of every layer for ``X``, as a list of ``(name, array)``.
 
         With ``training=False`` (the default) nothing is cached or updated.
+
+        Parameters
+        ----------
+        X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        training : bool, default=False
+
+        Returns
+        -------
+        outputs : list of (str, ndarray)
+            Copies, each of shape (n_samples, layer width).
         """
         outputs = []
         for name, layer in self.layers:
@@ -260,6 +324,11 @@ class Network:
 
         Used after full-batch training (L-BFGS), where the statistics of the
         whole training set are the right ones for prediction.
+
+        Parameters
+        ----------
+        X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        sample_weight : ndarray of shape (n_samples,), default=None
         """
         for _, layer in self.layers:
             if isinstance(layer, BatchNorm):
@@ -315,8 +384,9 @@ def build_network(
 
     Parameters
     ----------
-    n_features, n_outputs : int
+    n_features : int
     hidden_layer_sizes : sequence of int
+    n_outputs : int
     activation : str
         A key of :data:`sknet.layers.ACTIVATIONS` (or an alias); hidden
         activation layers are named after it (``'relu0'``, ``'logistic1'``).
@@ -326,7 +396,14 @@ def build_network(
     dtype : dtype
     init_weights : callable, default=None
         ``init_weights(rng, fan_in, fan_out, dtype) -> (W, b)``, called once
-        per affine layer in forward order; Xavier with zero biases if None.
+        per affine layer in forward order; LeCun normal with zero biases if
+        None.
+    batch_norm : bool, default=False
+    batch_norm_momentum, batch_norm_epsilon : float, default=0.9, 1e-5
+    dropout : float, default=0.0
+    leaky_relu_slope, prelu_init, elu_alpha : float, default=0.01, 0.25, 1.0
+    maxout_pieces : int, default=2
+        The activation options of :data:`sknet.layers.ACTIVATIONS`.
 
     Returns
     -------

@@ -123,6 +123,15 @@ def sigmoid(z, out=None, *, work=None):
 def softplus(z):
     """``log(1 + exp(z))`` without overflow (``logaddexp(0, z)``).
 
+    Parameters
+    ----------
+    z : ndarray
+
+    Returns
+    -------
+    ndarray
+        Of the shape and dtype of ``z``.
+
     Examples
     --------
     >>> import numpy as np
@@ -190,6 +199,17 @@ def safe_exp(z, out=None):
 
     Used by the Poisson output link, where an overflow to ``inf`` would turn
     one extreme score into a NaN gradient.
+
+    Parameters
+    ----------
+    z : ndarray
+    out : ndarray, default=None
+        Where to write the result (may be ``z`` itself).
+
+    Returns
+    -------
+    ndarray
+        Of the shape and dtype of ``z``.
 
     Examples
     --------

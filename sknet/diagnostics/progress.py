@@ -46,13 +46,33 @@ class EpochProgress:
         self.every = every
 
     def setup(self, estimator, context):
+        """Start the clock (a :mod:`sklearn.callback` hook).
+
+        Parameters
+        ----------
+        estimator : estimator
+        context : sklearn.callback.CallbackContext
+        """
         self._start = time.perf_counter()
         self._drawn = False
 
     def on_fit_task_begin(self, estimator, context):
-        pass
+        """Nothing to draw before a task (a :mod:`sklearn.callback` hook).
+
+        Parameters
+        ----------
+        estimator : estimator
+        context : sklearn.callback.CallbackContext
+        """
 
     def on_fit_task_end(self, estimator, context):
+        """Redraw the bar after an epoch (a :mod:`sklearn.callback` hook).
+
+        Parameters
+        ----------
+        estimator : estimator
+        context : sklearn.callback.CallbackContext
+        """
         if context.task_name not in ("epoch", "iteration") or context.parent is None:
             return  # the whole fit (or a meta-estimator's task)
         done = context.task_id + 1
@@ -77,6 +97,13 @@ class EpochProgress:
         self._drawn = True
 
     def teardown(self, estimator, context):
+        """End the line (a :mod:`sklearn.callback` hook).
+
+        Parameters
+        ----------
+        estimator : estimator
+        context : sklearn.callback.CallbackContext
+        """
         if self._drawn:
             stream = self.stream if self.stream is not None else sys.stderr
             stream.write("\n")

@@ -80,11 +80,32 @@ class Activation:
 
     @classmethod
     def pieces(cls, options):
-        """Columns the affine layer before it gives each unit (maxout's ``k``)."""
+        """Columns the affine layer before it gives each unit (maxout's ``k``).
+
+        Parameters
+        ----------
+        options : dict
+            The estimator's activation parameters.
+
+        Returns
+        -------
+        pieces : int
+        """
         return 1
 
     def saturated(self, Y):
-        """Which outputs ``Y`` sit where the gradient vanishes, or None (no such region)."""
+        """Which outputs sit where the gradient vanishes.
+
+        Parameters
+        ----------
+        Y : ndarray of shape (n_samples, n_units)
+            The layer's outputs.
+
+        Returns
+        -------
+        mask : ndarray of bool of the shape of ``Y``, or None
+            None for an activation without such a region.
+        """
         return None
 
     #: ``kink(X)``: which linear piece each input is on, for a piecewise-linear
@@ -93,17 +114,33 @@ class Activation:
 
 
 def _sign_pieces(self, X):
-    """The piece of a rectifier: above or below 0."""
+    """Which linear piece each input of a rectifier is on.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_units)
+        The layer's inputs.
+
+    Returns
+    -------
+    pieces : ndarray of bool of the shape of ``X``
+        True above 0.
+    """
     return X > 0
 
 
 class _Elementwise(Activation, Layer):
-    """An activation applied elementwise.
+    """An activation applied elementwise (output shape = input shape).
 
     With ``inplace=True`` the forward pass overwrites its input and the
     backward pass its upstream gradient, saving a pass over memory each;
     only safe where nothing else holds those arrays (in a network, the output
     of the preceding affine or batch-norm layer).
+
+    Parameters
+    ----------
+    inplace : bool, default=False
+        Overwrite the input and the upstream gradient.
     """
 
     def __init__(self, *, inplace=False):
@@ -151,7 +188,14 @@ class _Elementwise(Activation, Layer):
 
 
 class Identity(_Elementwise):
-    """``f(x) = x``."""
+    """``f(x) = x``.
+
+    Parameters
+    ----------
+    inplace : bool, default=False
+        Overwrite the input in ``forward`` and the upstream gradient in
+        ``backward`` (see ``_Elementwise``).
+    """
 
     name = "identity"
     formula = "x"
@@ -168,7 +212,14 @@ class Identity(_Elementwise):
 
 
 class Sigmoid(_Elementwise):
-    """Logistic sigmoid ``1 / (1 + exp(-x))`` (:func:`~sknet.ops.sigmoid`); ``f' = f (1 - f)``."""
+    """Logistic sigmoid ``1 / (1 + exp(-x))`` (:func:`~sknet.ops.sigmoid`); ``f' = f (1 - f)``.
+
+    Parameters
+    ----------
+    inplace : bool, default=False
+        Overwrite the input in ``forward`` and the upstream gradient in
+        ``backward`` (see ``_Elementwise``).
+    """
 
     name = "logistic"
     formula = "1 / (1 + exp(-x))"
@@ -197,7 +248,14 @@ class Sigmoid(_Elementwise):
 
 
 class Tanh(_Elementwise):
-    """Hyperbolic tangent; ``f' = 1 - f^2``."""
+    """Hyperbolic tangent; ``f' = 1 - f^2``.
+
+    Parameters
+    ----------
+    inplace : bool, default=False
+        Overwrite the input in ``forward`` and the upstream gradient in
+        ``backward`` (see ``_Elementwise``).
+    """
 
     name = "tanh"
     formula = "tanh(x)"
@@ -218,7 +276,14 @@ class Tanh(_Elementwise):
 
 
 class ReLU(_Elementwise):
-    """``max(0, x)``; the gradient passes where the output is positive."""
+    """``max(0, x)``; the gradient passes where the output is positive.
+
+    Parameters
+    ----------
+    inplace : bool, default=False
+        Overwrite the input in ``forward`` and the upstream gradient in
+        ``backward`` (see ``_Elementwise``).
+    """
 
     name = "relu"
     init_family = "he"
@@ -248,6 +313,9 @@ class LeakyReLU(_Elementwise):
     Parameters
     ----------
     slope : float, default=0.01
+    inplace : bool, default=False
+        Overwrite the input in ``forward`` and the upstream gradient in
+        ``backward`` (see ``_Elementwise``).
     """
 
     name = "leaky_relu"
@@ -291,6 +359,9 @@ class PReLU(_Elementwise):
     ----------
     slope : ndarray of shape (n_units,)
         Initial slopes (the usual start is 0.25).
+    inplace : bool, default=False
+        Overwrite the input in ``forward`` and the upstream gradient in
+        ``backward`` (see ``_Elementwise``).
     """
 
     name = "prelu"
@@ -337,6 +408,9 @@ class ELU(_Elementwise):
     Parameters
     ----------
     alpha : float, default=1.0
+    inplace : bool, default=False
+        Overwrite the input in ``forward`` and the upstream gradient in
+        ``backward`` (see ``_Elementwise``).
     """
 
     name = "elu"
@@ -386,6 +460,12 @@ class GELU(_Elementwise):
     as PyTorch's default); ``f' = Phi(x) + x phi(x)`` with
     ``phi(x) = exp(-x^2 / 2) / sqrt(2 pi)``, cached by the forward pass.
     Nothing overflows: ``phi`` underflows to 0 for large ``|x|``.
+
+    Parameters
+    ----------
+    inplace : bool, default=False
+        Overwrite the input in ``forward`` and the upstream gradient in
+        ``backward`` (see ``_Elementwise``).
     """
 
     name = "gelu"
@@ -414,6 +494,12 @@ class SiLU(_Elementwise):
 
     ``f' = s (1 + x (1 - s))`` with ``s = sigmoid(x)`` (:func:`~sknet.ops.sigmoid`,
     stable at any ``x``), cached by the forward pass.
+
+    Parameters
+    ----------
+    inplace : bool, default=False
+        Overwrite the input in ``forward`` and the upstream gradient in
+        ``backward`` (see ``_Elementwise``).
     """
 
     name = "silu"
@@ -464,7 +550,17 @@ class Maxout(Activation, Layer):
         return options["maxout_pieces"]
 
     def kink(self, X):
-        """The winning piece of each unit."""
+        """The winning piece of each unit.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_units * k)
+            The layer's inputs.
+
+        Returns
+        -------
+        pieces : ndarray of int of shape (n_samples, n_units)
+        """
         return X.reshape(X.shape[0], -1, self.k).argmax(axis=2)
 
     def forward(self, X, *, training=False, sample_weight=None):
@@ -498,6 +594,16 @@ ACTIVATION_ALIASES = {"sigmoid": Sigmoid.name}
 
 def activation_class(name):
     """The activation class for an estimator's ``activation`` name (aliases included).
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`ACTIVATIONS` or :data:`ACTIVATION_ALIASES`.
+
+    Returns
+    -------
+    cls : type
+        A subclass of :class:`Activation`.
 
     Raises
     ------

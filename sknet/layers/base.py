@@ -31,9 +31,41 @@ class Layer:
         self.state = {}
 
     def forward(self, X, *, training=False, sample_weight=None):
+        """The layer's output for ``X``.
+
+        Parameters
+        ----------
+        X : {ndarray, sparse matrix} of shape (n_samples, n_in)
+            Inputs (sparse only for a first :class:`Dense` layer).
+        training : bool, default=False
+            Training mode: cache what :meth:`backward` needs, use batch
+            statistics and dropout masks.
+        sample_weight : ndarray of shape (n_samples,), default=None
+            Only :class:`~sknet.layers.BatchNorm` reads it.
+
+        Returns
+        -------
+        Y : ndarray of shape (n_samples, n_out)
+            In training mode, valid until the next training pass.
+        """
         raise NotImplementedError
 
     def backward(self, dY):
+        """Backpropagate through the last training :meth:`forward`.
+
+        Assigns the gradient of every learnable array to ``grads``.
+
+        Parameters
+        ----------
+        dY : ndarray of shape (n_samples, n_out)
+            Gradient of the loss with respect to the output.
+
+        Returns
+        -------
+        dX : ndarray of shape (n_samples, n_in)
+            Gradient with respect to the input (None for a first layer that
+            skips it).
+        """
         raise NotImplementedError
 
     def _grad(self, key):

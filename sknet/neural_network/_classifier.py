@@ -107,8 +107,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         lr_decay=0.5,
         lr_min=0.0,
         divergence_threshold=None,
-        class_weight=None,
         track_training=False,
+        class_weight=None,
     ):
         super().__init__(**constructor_arguments(locals()))
 

@@ -1,18 +1,21 @@
-"""The parameter and attribute documentation shared by both estimators."""
+"""The parameter and attribute documentation shared by both estimators.
+
+The activation choices come from :data:`sknet.layers.ACTIVATIONS`, the one
+table that names them.
+"""
+
+from ..layers import ACTIVATION_ALIASES, ACTIVATIONS
 
 COMMON_PARAMS_DOC = """
     hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
         The ith element is the number of units in the ith hidden layer.
         ``()`` gives a network without hidden layers (a linear model).
 
-    activation : {'identity', 'logistic', 'sigmoid', 'tanh', 'relu', \
-'leaky_relu', 'prelu', 'elu', 'maxout'}, default='relu'
-        Activation of the hidden layers. scikit-learn's four, plus
-        'sigmoid' (an alias of 'logistic'), 'leaky_relu'
-        (``max(slope x, x)``), 'prelu' (the slope learned per unit), 'elu'
-        (``alpha (exp(x) - 1)`` for ``x < 0``) and 'maxout' (the maximum of
-        ``maxout_pieces`` affine pieces per unit, so that many times the
-        weights).
+    activation : {activation_choices}, default='relu'
+        Activation of the hidden layers: scikit-learn's four and the
+        lecture's, each a class of :mod:`sknet.layers.activations`, named in
+        :data:`sknet.layers.ACTIVATIONS`: {activation_formulas}. 'sigmoid'
+        is an alias of 'logistic'. maxout has that many times the weights.
 
     solver : {'lbfgs', 'sgd', 'adam', 'rmsprop', 'adagrad'}, default='adam'
         Weight optimizer. 'sgd' uses ``momentum`` and ``nesterovs_momentum``;
@@ -123,16 +126,19 @@ COMMON_PARAMS_DOC = """
     maxout_pieces : int, default=2
         Number of affine pieces of each 'maxout' unit.
 
-    init : {'auto', 'zeros', 'normal', 'xavier', 'he', 'glorot_uniform'}, \
-default='auto'
+    init : {'auto', 'zeros', 'normal', 'lecun_normal', 'xavier', 'he', \
+'glorot_uniform'}, default='auto'
         Weight initialization. 'normal' draws from N(0, init_scale^2) (the
-        lecture's "small random numbers" at 0.01); 'xavier' has std
-        ``1 / sqrt(fan_in)``; 'he' has std ``sqrt(2 / fan_in)``;
-        'glorot_uniform' is scikit-learn's scheme (biases drawn too); 'zeros'
-        shows why symmetry must be broken. 'auto' picks 'he' for the ReLU
-        family (relu, leaky_relu, prelu, elu, maxout) and 'xavier' otherwise,
-        for the hidden layers; the output layer, which no ReLU follows, gets
-        'xavier'.
+        lecture's "small random numbers" at 0.01); 'lecun_normal' has std
+        ``1 / sqrt(fan_in)`` (CS231n's "Xavier", hence the alias 'xavier';
+        PyTorch's and Keras's xavier / glorot use ``2 / (fan_in + fan_out)``);
+        'he' has std ``sqrt(2 / fan_in)``; 'glorot_uniform' is scikit-learn's
+        scheme (biases drawn too); 'zeros' shows why symmetry must be broken.
+        'auto' gives each hidden layer its activation's ``init_family`` ('he'
+        for the rectifiers and maxout, 'lecun_normal' otherwise) and the
+        output layer, which no rectifier follows, 'lecun_normal' scaled by
+        0.1, so that the untrained network starts at the no-information loss
+        (CS231n's first sanity check).
 
     init_scale : float, default=0.01
         Standard deviation of the 'normal' initialization.
@@ -254,3 +260,16 @@ COMMON_ATTRS_DOC = """
         were kept, with a warning) or 'partial_fit' (its one epoch); see
         :data:`sknet.training.STOP_REASONS`.
 """
+
+
+def _activation_doc(text):
+    """``text`` with the activation table's names and formulas filled in."""
+    names = [*ACTIVATIONS, *ACTIVATION_ALIASES]
+    choices = "{" + ", ".join(repr(n) for n in names) + "}"
+    formulas = "; ".join(f"'{name}' ``{cls.formula}``" for name, cls in ACTIVATIONS.items())
+    return text.replace("{activation_choices}", choices).replace(
+        "{activation_formulas}", formulas
+    )
+
+
+COMMON_PARAMS_DOC = _activation_doc(COMMON_PARAMS_DOC)

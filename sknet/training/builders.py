@@ -34,6 +34,15 @@ AUTO_OUTPUT_SCALE = 0.1
 def hidden_sizes(params):
     """``hidden_layer_sizes`` as a list of ints.
 
+    Parameters
+    ----------
+    params : estimator
+        Read for ``hidden_layer_sizes``.
+
+    Returns
+    -------
+    sizes : list of int
+
     Raises
     ------
     ValueError
@@ -54,6 +63,10 @@ def _activation(params):
 
 def architecture(params):
     """What fixes the network's layers, which a warm start must not change.
+
+    Parameters
+    ----------
+    params : estimator
 
     Returns
     -------

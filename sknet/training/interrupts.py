@@ -28,6 +28,10 @@ def propagate_interrupts():
     (a joblib search with ``n_jobs=1`` included); parallel workers never see
     Ctrl-C themselves, their parent does and stops waiting for them.
 
+    Yields
+    ------
+    None
+
     Examples
     --------
     >>> from sknet.training import propagate_interrupts, interrupts_propagate

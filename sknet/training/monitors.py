@@ -56,7 +56,18 @@ class Plateau:
         state.best_params = state.best_running = None
 
     def update(self, loss):
-        """Count the epoch of training loss ``loss``; return False (never diverged)."""
+        """Count an epoch.
+
+        Parameters
+        ----------
+        loss : float
+            The epoch's training loss.
+
+        Returns
+        -------
+        diverged : bool
+            Always False: the divergence guard watches the loss.
+        """
         state = self.state
         if loss > state.best_loss - self.tol:
             state.no_improvement += 1
@@ -177,7 +188,18 @@ class EarlyStopping:
             self._save_best()
 
     def update(self, loss):
-        """Score the validation rows; return True if their loss is non-finite."""
+        """Score the validation rows after an epoch.
+
+        Parameters
+        ----------
+        loss : float
+            The epoch's training loss (unused: the validation score decides).
+
+        Returns
+        -------
+        diverged : bool
+            Whether the validation loss is non-finite.
+        """
         state = self.state
         with np.errstate(all="ignore"):
             score = self.score(self.X_val, self.target_val, self.weight_val)
@@ -273,8 +295,15 @@ class DivergenceGuard:
     def check_batch(self, loss, *, lr, n_iter, batch=None):
         """Check a mini-batch loss (before its update).
 
-        ``batch`` (a :class:`~sknet.training.Batch`) is kept when it is the
-        call's first, for :meth:`check_end`.
+        Parameters
+        ----------
+        loss : float
+        lr : float
+            The epoch's learning rate, for the message.
+        n_iter : int
+            Epochs completed, for the message.
+        batch : Batch, default=None
+            Kept when it is the call's first, for :meth:`check_end`.
 
         Raises
         ------

@@ -33,6 +33,11 @@ def check_batch_norm_rows(network, rows_per_batch):
     :class:`~sknet.layers.BatchNorm`, but a fit made only of such batches
     would never estimate them).
 
+    Parameters
+    ----------
+    network : sknet.network.Network
+    rows_per_batch : int
+
     Raises
     ------
     ValueError
@@ -94,6 +99,12 @@ class Trainer:
 
     def run(self, max_epochs, *, incremental=False):
         """Train up to ``max_epochs`` epochs (one with ``incremental``).
+
+        Parameters
+        ----------
+        max_epochs : int
+        incremental : bool, default=False
+            ``partial_fit``: an interrupt leaves nothing (it re-raises).
 
         Returns
         -------
