@@ -30,9 +30,10 @@ def test_default_dataset_writes_report_folder(tmp_path, capsys):
                                "test_size": 0.2}
     for key in ("sanity_checks", "lr_finder", "search", "final_model", "test"):
         assert key in report
-    assert report["sanity_checks"]["initial_loss"]["verdict"] in ("OK", "WARNING")
+    # init='auto' starts the default network at the no-information loss
+    assert report["sanity_checks"]["initial_loss"]["verdict"] == "OK"
     assert report["search"]["n_fits"] == 6
-    assert 0.0 <= report["test"]["accuracy"] <= 1.0
+    assert report["test"]["accuracy"] > 0.9  # 0.956 measured; chance is 0.1
     # figures: matplotlib is a test dependency
     assert {"lr_finder.png", "search.png", "loss_curve.png", "confusion_matrix.png"} <= set(
         report["figures"]

@@ -17,7 +17,7 @@ from sknet.layers import BatchNorm, Dropout, Maxout, PReLU
 
 
 @pytest.fixture(scope="module")
-def digits():
+def digits():  # split and standardized (the shared one is scaled to [0, 1])
     X, y = load_digits(return_X_y=True)
     X_train, X_test, y_train, y_test = train_test_split(
         X, y, test_size=0.25, stratify=y, random_state=0
@@ -26,10 +26,7 @@ def digits():
     return scaler.transform(X_train), scaler.transform(X_test), y_train, y_test
 
 
-def quiet_fit(est, X, y, **kw):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return est.fit(X, y, **kw)
+from helpers import quiet_fit  # noqa: E402
 
 
 @pytest.mark.parametrize("solver", ["sgd", "adam", "rmsprop", "adagrad"])
@@ -202,17 +199,6 @@ def test_auto_init_and_bias_init():
     assert not np.allclose(clf.intercepts_[2], 0.01, atol=1e-6)
 
 
-def test_glorot_uniform_reproduces_sklearn_exactly(digits):
-    from sklearn.neural_network import MLPClassifier as SkMLP
-
-    X_train, _, y_train, _ = digits
-    ours = quiet_fit(MLPClassifier(init="glorot_uniform", max_iter=3, random_state=0, shuffle=False), X_train, y_train)
-    theirs = quiet_fit(SkMLP(max_iter=3, random_state=0, shuffle=False), X_train, y_train)
-    for a, b in zip(ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_):
-        assert np.allclose(a, b, rtol=1e-9, atol=1e-12)
-    assert ours.loss_curve_ == pytest.approx(theirs.loss_curve_, rel=1e-9)
-
-
 def test_divergence_threshold_stops_at_once_and_leaves_estimator_unchanged(digits):
     X_train, _, y_train, _ = digits
     clf = MLPClassifier(
@@ -241,12 +227,6 @@ def test_class_weight_shifts_predictions():
     balanced = MLPClassifier(max_iter=5, class_weight="balanced", random_state=0)
     with pytest.raises(ValueError, match="balanced"):
         balanced.partial_fit(X, y, classes=[0, 1])
-
-
-def test_dropout_needs_stochastic_solver():
-    X, y = np.random.RandomState(0).normal(size=(20, 3)), np.arange(20) % 2
-    with pytest.raises(ValueError, match="dropout"):
-        MLPClassifier(solver="lbfgs", dropout=0.5).fit(X, y)
 
 
 def test_randomized_search_sets_every_lecture_option(digits):

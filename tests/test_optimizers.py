@@ -307,7 +307,19 @@ def test_fit_is_identical_with_and_without_kernels(solver, extra, dtype):
             warnings.simplefilter("ignore", ConvergenceWarning)
             return est.fit(X, y)
 
-    compiled = fit()
+    pytest.importorskip("numba")
+    assert _jit.available()
+    ran = []
+    real_run = _jit.run
+
+    def spy(name, arrays, scalars):
+        ran.append(real_run(name, arrays, scalars))
+        return ran[-1]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_jit, "run", spy)
+        compiled = fit()
+    assert ran and all(ran)  # every step of this fit ran the compiled kernel
     with _jit.disabled():
         plain = fit()
     assert compiled.coefs_[0].dtype == dtype

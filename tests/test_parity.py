@@ -47,10 +47,7 @@ def _target(est_cls, data, multiclass=True):
     return y_3 if multiclass else y_bin
 
 
-def _quiet_fit(est, *args, **kwargs):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return est.fit(*args, **kwargs)
+from helpers import quiet_fit as _quiet_fit  # noqa: E402
 
 
 def _public_attrs(est):
@@ -694,27 +691,6 @@ def test_same_random_state_is_bit_identical(solver, dtype, data):
             est.partial_fit(X, y)
         for p, q in zip(params(e), params(f)):
             np.testing.assert_array_equal(p, q)
-
-
-def test_random_state_none_and_shared_instance_differ(data):
-    X, y = data[0], data[2]
-    a = _quiet_fit(MLPClassifier(hidden_layer_sizes=(5,), max_iter=2), X, y)
-    b = _quiet_fit(MLPClassifier(hidden_layer_sizes=(5,), max_iter=2), X, y)
-    assert not np.array_equal(a.coefs_[0], b.coefs_[0])
-    rs = np.random.RandomState(0)
-    est = MLPClassifier(hidden_layer_sizes=(5,), max_iter=2, random_state=rs)
-    first = _quiet_fit(est, X, y).coefs_[0].copy()
-    second = _quiet_fit(est, X, y).coefs_[0]
-    assert not np.array_equal(first, second)
-
-
-def test_row_order_invariance_full_batch(data):
-    X, y = data[0], data[2]
-    perm = np.random.RandomState(3).permutation(60)
-    params = dict(hidden_layer_sizes=(5,), solver="lbfgs", max_iter=30, random_state=0)
-    a = _quiet_fit(MLPClassifier(**params), X, y)
-    b = _quiet_fit(MLPClassifier(**params), X[perm], y[perm])
-    np.testing.assert_allclose(a.predict_proba(X), b.predict_proba(X), atol=1e-6)
 
 
 # ----------------------------------------------------------------------

@@ -11,10 +11,9 @@ import warnings
 
 import numpy as np
 import pytest
-from sklearn.datasets import load_digits, load_iris
-from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.datasets import load_digits
+from sklearn.exceptions import NotFittedError
 from sklearn.neural_network import MLPClassifier as SkClassifier
-from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
 import sknet.optimizers
@@ -34,16 +33,7 @@ from sknet.training import (
 NONFINITE = "Solver produced non-finite parameter weights"
 
 
-def quiet(est, *args, **kwargs):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return est.fit(*args, **kwargs)
-
-
-@pytest.fixture(scope="module")
-def iris():
-    X, y = load_iris(return_X_y=True)
-    return StandardScaler().fit_transform(X), y
+from helpers import quiet_fit as quiet  # noqa: E402
 
 
 @pytest.fixture(scope="module")
