@@ -19,8 +19,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
 from sknet import MLPClassifier
-
-from sknet.layers import ACTIVATIONS  # noqa: E402  (the one table of activations)
+from sknet.layers import ACTIVATIONS  # the one table of activations
 
 
 def main():
