@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from .layers import activation_class
+from .layers import Sigmoid, activation_class
 
 __all__ = [
     "zeros",
@@ -166,7 +166,8 @@ def _gaussian(rng, fan_in, fan_out, dtype, std):
 
 def _glorot_bound(fan_in, fan_out, activation):
     # scikit-learn's _init_coef: factor 2 for logistic units, 6 otherwise.
-    factor = 2.0 if activation in ("logistic", "sigmoid") else 6.0
+    logistic = activation is not None and activation_class(activation) is Sigmoid
+    factor = 2.0 if logistic else 6.0
     return math.sqrt(factor / (fan_in + fan_out))
 
 

@@ -437,3 +437,44 @@ def test_epoch_progress_inside_a_search(digits):
         search.fit(X[:200], y[:200])
     # 4 candidate fits and the refit, two epochs each
     assert out.getvalue().count("epoch 2/2") == 5
+
+
+# -- pipelines, advice --------------------------------------------------------
+def test_every_diagnostic_accepts_a_pipeline(digits):
+    """The README's quick start builds a Pipeline: the diagnostics run its
+    earlier steps on X (clones fitted on X, or the fitted steps) and check the
+    network behind them (sknet 0.1: "no attribute 'initialize'")."""
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = digits
+    pipe = make_pipeline(StandardScaler(), MLPClassifier((16,), max_iter=3, random_state=0))
+    assert check_initial_loss(pipe, X * 16, y).verdict == "OK"  # scaled by the pipeline
+    assert check_overfit_small(pipe, X, y, max_iter=50).n_samples == 20
+    assert check_gradients(pipe, X, y, max_entries=5).passed
+    assert find_learning_rate(pipe, X, y, n_steps=20).suggested_lr > 0
+    report = babysit(pipe, X * 16, y, n_epochs=2, overfit_iter=30, gradient_check=False)
+    assert report.steps[0]["verdict"] == "OK"  # the data step sees the scaled X
+    _quiet_fit(pipe, X, y)
+    assert len(layer_statistics(pipe, X, y)) == 2
+    from sklearn.linear_model import LogisticRegression
+
+    with pytest.raises(TypeError, match="last step is LogisticRegression"):
+        check_initial_loss(make_pipeline(StandardScaler(), LogisticRegression()), X, y)
+
+
+@pytest.mark.parametrize("init, params", [
+    ("normal", {"init_scale": 1.0}),
+    ("lecun_normal", {}),
+    ("he", {}),
+])
+def test_initial_loss_advice_never_suggests_the_init_in_use(digits, init, params):
+    X, y = digits
+    check = check_initial_loss(MLPClassifier((64,), init=init, **params, random_state=0),
+                               X * 16, y)
+    assert check.verdict == "WARNING"
+    if init == "normal":
+        assert "a smaller init_scale than 1" in check.message
+        assert "init_scale=0.01" not in check.message
+    else:
+        assert f"init={init!r}" not in check.message

@@ -565,3 +565,23 @@ def test_dask_cluster_gives_the_local_result():
     np.testing.assert_allclose(
         remote.cv_results_["mean_test_score"], local.cv_results_["mean_test_score"]
     )
+
+
+def test_new_activations_run_through_a_search():
+    """gelu and silu, added as one class and one table entry, work in the
+    search space like the others."""
+    from sklearn.datasets import load_iris
+
+    from sknet import MLPClassifier
+    from sknet.model_selection import CoarseToFineSearchCV, mlp_search_space
+
+    X, y = load_iris(return_X_y=True)
+    space = mlp_search_space(activation=("gelu", "silu"), width=(4, 8), depth=(1,),
+                             batch_norm=None, dropout=None, init=None)
+    search = CoarseToFineSearchCV(MLPClassifier(max_iter=30, random_state=0), space,
+                                  n_stages=1, n_iter=4, cv=2, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        search.fit(X, y)
+    assert set(search.cv_results_["param_activation"]) <= {"gelu", "silu"}
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()

@@ -189,6 +189,16 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         -------
         self : object
             Trained MLP model.
+
+        Raises
+        ------
+        ValueError
+            Bad input (including labels outside ``classes_``, or targets of
+            another kind or number than the network was fitted for), invalid
+            parameters, ``early_stopping=True``, or a loss that became
+            non-finite. The estimator is left as it was before the call.
+        KeyboardInterrupt
+            Ctrl-C: the estimator is left as it was before the call.
         """
         return self._fit(X, y, sample_weight=sample_weight, incremental=True)
 
