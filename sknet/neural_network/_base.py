@@ -512,7 +512,12 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
     def __getstate__(self):
         # scikit-learn hands third-party estimators their live __dict__ here
         # (Python >= 3.11): copy it, or pickling would add an attribute.
-        return {**super().__getstate__(), "_sknet_version": __version__}
+        state = {**super().__getstate__(), "_sknet_version": __version__}
+        # coefs_ / intercepts_ are views of the network's weights: joblib
+        # would store them a second time. __setstate__ links them again.
+        state.pop("coefs_", None)
+        state.pop("intercepts_", None)
+        return state
 
     def __setstate__(self, state):
         version = state.pop("_sknet_version", None)
