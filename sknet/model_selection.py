@@ -786,7 +786,7 @@ n_splits_, refit_time_, multimetric_
 
     # -- the search ----------------------------------------------------------
 
-    def _run_search(self, evaluate_candidates):
+    def _run_search(self, evaluate_candidates, *, callback_ctx=None):
         self._check_spaces()
         n_iters = self._per_stage_n_iter()
         fixed = self._per_stage_params()
@@ -794,6 +794,13 @@ n_splits_, refit_time_, multimetric_
         original = self.param_distributions
         spaces = dict(original)
         self.stage_distributions_ = []
+        # scikit-learn's callbacks: the search is a task of one subtask per
+        # stage, each with one per candidate and fold (as in its searches).
+        search_ctx = None
+        if callback_ctx is not None:
+            search_ctx = callback_ctx.subcontext(
+                task_name="search", max_subtasks=self.n_stages
+            ).call_on_fit_task_begin(estimator=self)
         results = None
         for stage in range(self.n_stages):
             if stage > 0:
@@ -815,9 +822,22 @@ n_splits_, refit_time_, multimetric_
             ]
             if self.verbose > 0:
                 print(f"Stage {stage}: {len(candidates)} candidates")
+            stage_ctx = None
+            if search_ctx is not None:
+                stage_ctx = search_ctx.subcontext(
+                    task_name="stage",
+                    max_subtasks=len(candidates) * self.n_splits_,
+                    sequential_subtasks=False,
+                ).call_on_fit_task_begin(estimator=self)
             results = evaluate_candidates(
-                candidates, more_results={"stage": [stage] * len(candidates)}
+                candidates,
+                more_results={"stage": [stage] * len(candidates)},
+                callback_ctx=stage_ctx,
             )
+            if stage_ctx is not None:
+                stage_ctx.call_on_fit_task_end(estimator=self)
+        if search_ctx is not None:
+            search_ctx.call_on_fit_task_end(estimator=self)
 
     def _winners(self, results, stage):
         """Params of the ``top_k`` best successful candidates of ``stage``."""

@@ -585,3 +585,51 @@ def test_new_activations_run_through_a_search():
         search.fit(X, y)
     assert set(search.cv_results_["param_activation"]) <= {"gelu", "silu"}
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+
+
+class _Recorder:
+    """An auto-propagated callback that records every task that ends."""
+
+    max_propagation_depth = None
+
+    def __init__(self):
+        self.ended = []
+
+    def setup(self, estimator, context):
+        pass
+
+    def teardown(self, estimator, context):
+        pass
+
+    def on_fit_task_begin(self, estimator, context):
+        pass
+
+    def on_fit_task_end(self, estimator, context):
+        self.ended.append((type(estimator).__name__, context.task_name))
+
+
+def test_callbacks_see_every_candidate_fit_across_stages():
+    """scikit-learn 1.9's callbacks reach every candidate and fold of every
+    stage, and the epochs of the sknet estimators inside (sknet 0.1: only
+    'fit' and 'refit', its _run_search took no callback_ctx)."""
+    from sklearn.datasets import load_iris
+
+    from sknet import MLPClassifier
+    from sknet.model_selection import CoarseToFineSearchCV
+
+    X, y = load_iris(return_X_y=True)
+    recorder = _Recorder()
+    search = CoarseToFineSearchCV(
+        MLPClassifier((4,), max_iter=3, random_state=0), {"alpha": log_uniform(1e-5, 1e-1)},
+        n_stages=2, n_iter=[3, 2], cv=2, random_state=0,
+    ).set_callbacks(recorder)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        search.fit(X, y)
+    ended = recorder.ended
+    assert ended.count(("CoarseToFineSearchCV", "stage")) == 2
+    assert ended.count(("CoarseToFineSearchCV", "search")) == 1
+    # each candidate-and-fold task ends as the sub-estimator's fit (scikit-learn
+    # merges the two contexts): every fold of both stages, and the refit
+    assert ended.count(("MLPClassifier", "fit")) == (3 + 2) * 2 + 1
+    assert ended.count(("MLPClassifier", "epoch")) == ((3 + 2) * 2 + 1) * 3
