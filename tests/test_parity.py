@@ -792,7 +792,7 @@ def test_stdout_quiet_by_default(data, capsys):
 
 def test_joblib_file_holds_the_weights_once(tmp_path):
     """coefs_ / intercepts_ are views of the network's weights: saved once
-    (sknet 0.2 wrote them twice, 103.6 against 83.5 KiB for scikit-learn)."""
+    (sknet 0.1 wrote them twice, 103.6 against 83.5 KiB for scikit-learn)."""
     rng = np.random.RandomState(0)
     X, y = rng.randn(300, 64), rng.randint(0, 10, 300)
     sizes = {}

@@ -670,3 +670,73 @@ def test_lbfgs_verbose_counts_each_calls_iterations(iris, capsys):
     quiet(est, X, y)
     lines = capsys.readouterr().out.splitlines()
     assert [line.split(",")[0] for line in lines[-3:]] == [f"Iteration {i}" for i in (1, 2, 3)]
+
+
+# ----------------------------------------------------------------------
+# validation data handed to fit, and what early stopping scores
+# ----------------------------------------------------------------------
+def test_early_stopping_watches_the_validation_rows_given_to_fit(digits):
+    X, y = digits
+    X_train, y_train, X_val, y_val = X[:1200], y[:1200], X[1200:], y[1200:]
+    est = quiet(MLPClassifier((16,), early_stopping=True, max_iter=30, random_state=0),
+                X_train, y_train, X_val=X_val, y_val=y_val)
+    assert est.t_ == est.n_iter_ * 1200  # no rows split off the training set
+    assert est.best_validation_score_ == max(est.validation_scores_)
+    assert est.score(X_val, y_val) == est.best_validation_score_  # best epoch restored
+    assert len(est.history_["val_loss"]) == est.n_iter_
+
+
+def test_validation_rows_without_early_stopping_are_recorded(digits):
+    X, y = digits
+    est = quiet(MLPClassifier((16,), max_iter=5, random_state=0), X[:1200], y[:1200],
+                X_val=X[1200:], y_val=y[1200:])
+    assert est.validation_scores_ is None and est.t_ == 5 * 1200
+    assert len(est.history_["val_loss"]) == len(est.history_["val_score"]) == 5
+    assert est.history_["val_score"][-1] == est.score(X[1200:], y[1200:])
+
+
+@pytest.mark.parametrize("scoring", ["loss", "balanced_accuracy"])
+def test_early_stopping_scoring(digits, scoring):
+    from sklearn.metrics import balanced_accuracy_score
+
+    X, y = digits
+    est = quiet(MLPClassifier((16,), early_stopping=True, scoring=scoring, max_iter=8,
+                              random_state=0), X[:1200], y[:1200],
+                X_val=X[1200:], y_val=y[1200:])
+    if scoring == "loss":
+        np.testing.assert_allclose(est.validation_scores_,
+                                   -np.asarray(est.history_["val_loss"]))
+    else:
+        assert est.validation_scores_ == est.history_["val_score"]
+        predicted = est.predict(X[1200:])  # the restored best epoch
+        assert est.best_validation_score_ == balanced_accuracy_score(y[1200:], predicted)
+
+
+def test_validation_rows_through_a_pipeline(digits):
+    from sklearn import config_context
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = digits
+    X = X * 16 + 100  # far from scaled: an untransformed X_val would score badly
+    with config_context(enable_metadata_routing=True):
+        mlp = MLPClassifier((16,), early_stopping=True, max_iter=20, random_state=0)
+        pipe = Pipeline([("scale", StandardScaler()),
+                         ("mlp", mlp.set_fit_request(X_val=True, y_val=True))],
+                        transform_input=["X_val"])
+        quiet(pipe, X[:1200], y[:1200], X_val=X[1200:], y_val=y[1200:])
+    # the validation rows were scaled like the training rows (unscaled: ~0.1)
+    assert pipe[-1].best_validation_score_ == pipe.score(X[1200:], y[1200:]) > 0.6
+
+
+def test_bad_validation_rows_are_refused(iris):
+    X, y = iris
+    est = MLPClassifier((4,), max_iter=2, random_state=0)
+    with pytest.raises(ValueError, match="X_val and y_val must be given together"):
+        est.fit(X, y, X_val=X)
+    with pytest.raises(ValueError, match="labels not in classes_"):
+        est.fit(X, y, X_val=X[:5], y_val=np.array([0, 1, 2, 3, 3]))
+    with pytest.raises(ValueError, match="features"):
+        est.fit(X, y, X_val=X[:, :3], y_val=y)
+    with pytest.raises(NotFittedError):
+        check_is_fitted(est)

@@ -17,7 +17,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, _fit_context, is_classifier
 from sklearn.callback import CallbackSupportMixin
-from sklearn.metrics import accuracy_score, r2_score
+from sklearn.metrics import accuracy_score, check_scoring, get_scorer_names, r2_score
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import _check_sample_weight, validate_data
@@ -168,6 +168,7 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         "lr_min": [Interval(Real, 0, None, closed="left")],
         "divergence_threshold": [Interval(Real, 1, None, closed="neither"), None],
         "track_training": ["boolean"],
+        "scoring": [StrOptions({"loss", *get_scorer_names()}), callable, None],
     }
 
     @abstractmethod
@@ -196,7 +197,7 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
     # ------------------------------------------------------------------
     # fitting
     # ------------------------------------------------------------------
-    def _fit(self, X, y, sample_weight=None, incremental=False, classes=None):
+    def _fit(self, X, y, sample_weight=None, incremental=False, classes=None, validation=None):
         first_pass = not hasattr(self, "network_") or (not self.warm_start and not incremental)
         if incremental and not first_pass:
             # scikit-learn validates partial_fit's parameters on the first call
@@ -204,7 +205,7 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
             self._validate_params()
         rollback = _Rollback(self, first_pass)
         try:
-            self._fit_unsafe(X, y, sample_weight, incremental, first_pass, classes)
+            self._fit_unsafe(X, y, sample_weight, incremental, first_pass, classes, validation)
         except BaseException:
             # Whatever went wrong (bad input found late, a divergence, Ctrl-C
             # before one epoch completed), nothing of this call remains.
@@ -214,7 +215,7 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
             raise KeyboardInterrupt
         return self
 
-    def _fit_unsafe(self, X, y, sample_weight, incremental, first_pass, classes):
+    def _fit_unsafe(self, X, y, sample_weight, incremental, first_pass, classes, validation):
         hidden_sizes(self)  # reject non-positive sizes before anything else
         if self.solver == "lbfgs" and self.dropout:
             raise ValueError(
@@ -245,6 +246,7 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
             configure_network(self.network_, self)
         if sp.issparse(X) and X.format == "csc":
             X = X.tocsr()  # row batches; still sparse, never densified
+        validation_data = None if validation is None else self._validation_data(X, *validation)
 
         # sklearn.callback: the fit is one task, each epoch (L-BFGS iteration)
         # a subtask; a callback's on_fit_task_end returning True stops training.
@@ -273,9 +275,10 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
                 params=self,
                 state=self._training,
                 random_state=self._random_state,
-                score=self._score_arrays,
+                score=self._validation_scorer(),
                 incremental=incremental,
                 callbacks=callbacks,
+                validation_data=validation_data,
             )
         self.network_.clear_cache()
         self.n_iter_, self.loss_, self.stop_reason_ = result.n_iter, result.loss, result.stop_reason
@@ -381,6 +384,49 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
                 DataScaleWarning,
             )
 
+    def _validation_data(self, X, X_val, y_val, sample_weight_val):
+        """Validated, encoded validation rows (``fit``'s ``X_val``, ``y_val``)."""
+        if X_val is None or y_val is None:
+            raise ValueError("X_val and y_val must be given together.")
+        X_val = validate_data(
+            self, X_val, accept_sparse=["csr", "csc"], dtype=X.dtype, reset=False
+        )
+        if sp.issparse(X_val):
+            X_val = X_val.tocsr()
+        y_val = np.asarray(y_val)
+        if y_val.ndim == 2 and y_val.shape[1] == 1:
+            y_val = y_val.ravel()
+        if y_val.shape[0] != X_val.shape[0]:
+            raise ValueError(
+                f"X_val has {X_val.shape[0]} rows but y_val has {y_val.shape[0]}."
+            )
+        target_val, _ = self._encode(y_val, X.dtype, first_pass=False)
+        if sample_weight_val is not None:
+            sample_weight_val = _check_sample_weight(
+                sample_weight_val, X_val, dtype=X.dtype, ensure_non_negative=True
+            )
+        return X_val, target_val, sample_weight_val
+
+    def _validation_scorer(self):
+        """``score(X, target, sample_weight)`` for ``scoring`` (higher is better)."""
+        if self.scoring is None:
+            return self._score_arrays
+        if self.scoring == "loss":
+            return lambda X, target, sw: -self.network_.evaluate_loss(
+                X, target, sample_weight=sw
+            )
+        scorer = check_scoring(self, scoring=self.scoring)
+
+        def score(X, target, sample_weight):
+            y_true = decode_target(
+                target, out_activation=self.out_activation_,
+                classes=getattr(self, "classes_", None),
+            )
+            kw = {} if sample_weight is None else {"sample_weight": sample_weight}
+            return float(scorer(self, X, y_true, **kw))
+
+        return score
+
     def _score_arrays(self, X, target, sample_weight):
         """Accuracy or R^2 of already validated rows and encoded targets."""
         y_true = decode_target(
@@ -393,7 +439,7 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
     # public API shared by both estimators
     # ------------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None, sample_weight_val=None):
         """Fit the model to data matrix X and target(s) y.
 
         Parameters
@@ -407,6 +453,17 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative sample weights. Each batch's loss is their weighted
             mean, so integer weights equal repeating samples.
+        X_val : {array-like, sparse matrix} of shape (n_val, n_features), default=None
+            Validation rows, scikit-learn's name (``HistGradientBoosting*``):
+            early stopping watches them instead of splitting off
+            ``validation_fraction``; without early stopping their loss and
+            score are recorded each epoch (``history_``). In a Pipeline, pass
+            ``transform_input=["X_val"]`` so the earlier steps transform them.
+            Ignored by ``solver='lbfgs'``.
+        y_val : array-like of shape (n_val,) or (n_val, n_outputs), default=None
+            Their targets.
+        sample_weight_val : array-like of shape (n_val,), default=None
+            Their weights.
 
         Returns
         -------
@@ -425,7 +482,12 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
             :func:`sknet.training.propagate_interrupts`. Otherwise an
             interrupted fit keeps its completed epochs and warns.
         """
-        return self._fit(X, y, sample_weight=sample_weight, incremental=False)
+        validation = None
+        if X_val is not None or y_val is not None:
+            validation = (X_val, y_val, sample_weight_val)
+        return self._fit(
+            X, y, sample_weight=sample_weight, incremental=False, validation=validation
+        )
 
     @_fit_context(prefer_skip_nested_validation=True)
     def initialize(self, X, y):

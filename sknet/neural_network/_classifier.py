@@ -108,6 +108,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         lr_min=0.0,
         divergence_threshold=None,
         track_training=False,
+        scoring=None,
         class_weight=None,
     ):
         super().__init__(**constructor_arguments(locals()))

@@ -199,6 +199,14 @@ COMMON_PARAMS_DOC = """
         score on the training data (``'train_score'``), both measured on at
         most 1000 training samples spread evenly over the training set. It
         draws no random numbers, so it does not change the fit.
+
+    scoring : str, callable or None, default=None
+        What the validation rows are scored by (early stopping, and the
+        training score of ``track_training``): None is scikit-learn's
+        accuracy (classifier) or R^2 (regressor); 'loss' is the negative
+        validation loss (the lecture watches the train / validation loss
+        gap); any other value is a scikit-learn scorer name or callable.
+        Higher is better; ``validation_scores_`` hold these values.
 """
 
 COMMON_ATTRS_DOC = """

@@ -99,6 +99,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         lr_min=0.0,
         divergence_threshold=None,
         track_training=False,
+        scoring=None,
     ):
         super().__init__(**constructor_arguments(locals()))
 

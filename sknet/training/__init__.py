@@ -25,7 +25,14 @@ from .builders import (
     make_schedule,
 )
 from .interrupts import interrupts_propagate, propagate_interrupts
-from .monitors import CallbackMonitor, DivergenceGuard, EarlyStopping, Plateau, validation_split
+from .monitors import (
+    CallbackMonitor,
+    DivergenceGuard,
+    EarlyStopping,
+    Plateau,
+    Validation,
+    validation_split,
+)
 from .state import STOP_REASONS, Checkpoint, TrainingResult, TrainingState, new_history
 from .targets import decode_target, encode_target, target_kind
 from .telemetry import Telemetry, network_statistics
@@ -43,6 +50,7 @@ __all__ = [
     "STOP_REASONS",
     "Telemetry",
     "Trainer",
+    "Validation",
     "TrainingResult",
     "TrainingState",
     "architecture",

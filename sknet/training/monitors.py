@@ -20,6 +20,7 @@ from .batches import row_index_dtype
 
 __all__ = [
     "Plateau",
+    "Validation",
     "EarlyStopping",
     "validation_split",
     "DivergenceGuard",
@@ -152,8 +153,54 @@ def validation_split(target, sample_weight, *, fraction, stratify, random_state)
     return train.astype(row_index_dtype(n)), val
 
 
+class Validation:
+    """Scores held-out rows after each epoch and records them in the history.
+
+    Every epoch appends the validation loss (``history_['val_loss']``, L2 term
+    left out) and score (``history_['val_score']``) whenever there are
+    validation rows: split off for early stopping, or handed to ``fit`` as
+    ``X_val``, ``y_val``.
+
+    Parameters
+    ----------
+    network : sknet.network.Network
+    score : callable
+        ``score(X, target, sample_weight) -> float``, higher is better: the
+        estimator's accuracy or R^2, its ``scoring``, or the negative loss.
+    X_val, target_val, weight_val : ndarray
+        The validation rows (``weight_val`` may be None).
+    history : dict of list
+    verbose : bool
+    """
+
+    def __init__(self, network, score, X_val, target_val, weight_val, history, *, verbose):
+        self.network, self.score = network, score
+        self.X_val, self.target_val, self.weight_val = X_val, target_val, weight_val
+        self.history, self.verbose = history, verbose
+        history.setdefault("val_loss", [])
+        history.setdefault("val_score", [])
+
+    def __call__(self):
+        """Score the rows with the network as it is now.
+
+        Returns
+        -------
+        score, loss : float
+        """
+        with np.errstate(all="ignore"):
+            score = self.score(self.X_val, self.target_val, self.weight_val)
+            loss = self.network.evaluate_loss(
+                self.X_val, self.target_val, sample_weight=self.weight_val
+            )
+        self.history["val_score"].append(score)
+        self.history["val_loss"].append(loss)
+        if self.verbose:
+            print("Validation score: %f" % score)
+        return score, loss
+
+
 class EarlyStopping:
-    """Scores held-out rows every epoch and keeps the weights of the best one.
+    """Stops when the validation score stops improving, and keeps the best weights.
 
     scikit-learn's rule: ``no_improvement`` counts the consecutive epochs whose
     validation score was not ``tol`` above the best. The best score, its
@@ -164,26 +211,19 @@ class EarlyStopping:
     ----------
     network : sknet.network.Network
     state : TrainingState
-    score : callable
-        ``score(X, target, sample_weight)``: accuracy or R^2.
-    X_val, target_val, weight_val : ndarray
-        The validation rows (``weight_val`` may be None).
+    validation : Validation
+        Scores the validation rows.
     tol : float
-    verbose : bool
     """
 
     watched = "Validation score"
 
-    def __init__(self, network, state, score, X_val, target_val, weight_val, *, tol, verbose):
-        self.network, self.state, self.score = network, state, score
-        self.X_val, self.target_val, self.weight_val = X_val, target_val, weight_val
-        self.tol, self.verbose = tol, verbose
+    def __init__(self, network, state, validation, *, tol):
+        self.network, self.state, self.validation, self.tol = network, state, validation, tol
         state.best_loss = None
         if state.validation_scores is None:
             state.validation_scores = []
             state.best_validation_score = -np.inf
-        state.history.setdefault("val_loss", [])
-        state.history.setdefault("val_score", [])
         if state.best_params is None:
             self._save_best()
 
@@ -201,16 +241,8 @@ class EarlyStopping:
             Whether the validation loss is non-finite.
         """
         state = self.state
-        with np.errstate(all="ignore"):
-            score = self.score(self.X_val, self.target_val, self.weight_val)
-            val_loss = self.network.evaluate_loss(
-                self.X_val, self.target_val, sample_weight=self.weight_val
-            )
+        score, val_loss = self.validation()
         state.validation_scores.append(score)
-        state.history["val_score"].append(score)
-        state.history["val_loss"].append(val_loss)
-        if self.verbose:
-            print("Validation score: %f" % score)
         if score < state.best_validation_score + self.tol:
             state.no_improvement += 1
         else:

@@ -19,7 +19,14 @@ from ..schedules import Adaptive
 from .batches import MiniBatches, resolve_batch_size
 from .builders import make_optimizer, make_schedule
 from .lbfgs import fit_lbfgs
-from .monitors import DivergenceGuard, EarlyStopping, NonFiniteLoss, Plateau, validation_split
+from .monitors import (
+    DivergenceGuard,
+    EarlyStopping,
+    NonFiniteLoss,
+    Plateau,
+    Validation,
+    validation_split,
+)
 from .state import TrainingResult
 from .telemetry import Telemetry
 
@@ -71,6 +78,8 @@ class Trainer:
     n_iter_no_change : int
     telemetry : Telemetry, default=None
     callbacks : CallbackMonitor, default=None
+    validation : Validation, default=None
+        Scores validation rows after each epoch without early stopping.
     verbose : bool, default=False
         Print scikit-learn's progress lines.
     """
@@ -89,12 +98,14 @@ class Trainer:
         n_iter_no_change,
         telemetry=None,
         callbacks=None,
+        validation=None,
         verbose=False,
     ):
         self.network, self.optimizer, self.schedule = network, optimizer, schedule
         self.batches, self.state, self.alpha = batches, state, alpha
         self.progress, self.guard, self.n_iter_no_change = progress, guard, n_iter_no_change
         self.telemetry, self.callbacks, self.verbose = telemetry, callbacks, verbose
+        self.validation = validation
         self.n_iter, self.loss = 0, np.nan
 
     def run(self, max_epochs, *, incremental=False):
@@ -162,6 +173,8 @@ class Trainer:
         if self.verbose:
             print("Iteration %d, loss = %.8f" % (self.n_iter, loss))
         diverged = self.progress.update(loss)
+        if self.validation is not None:
+            self.validation()
         if self.telemetry is not None:
             self.telemetry.record()
         history["seconds"].append(time.perf_counter() - start)
@@ -247,6 +260,7 @@ def train(
     score,
     incremental=False,
     callbacks=None,
+    validation_data=None,
 ):
     """Train ``network`` on encoded targets, as the estimator's parameters say.
 
@@ -264,11 +278,16 @@ def train(
     random_state : numpy.random.RandomState
         The call's generator: the validation split and the shuffling.
     score : callable
-        ``score(X, target, sample_weight)``, the estimator's accuracy or R^2
-        on encoded targets (early stopping, telemetry).
+        ``score(X, target, sample_weight)`` on encoded targets, higher is
+        better: the validation score (early stopping) and the training score
+        (telemetry).
     incremental : bool, default=False
         One epoch, continuing the update rule and schedule (``partial_fit``).
     callbacks : CallbackMonitor, default=None
+    validation_data : tuple of (X_val, target_val, sample_weight_val), default=None
+        Validation rows (encoded): early stopping watches them instead of a
+        split of ``X``; without early stopping they are scored and recorded
+        each epoch. L-BFGS ignores them.
 
     Returns
     -------
@@ -302,8 +321,11 @@ def train(
     state.schedule = make_schedule(params, state.schedule if continuing else None)
     if not continuing:
         state.epoch = 0
-    rows = None
-    if params.early_stopping:
+    rows, validation = None, None
+    if validation_data is not None:
+        validation = Validation(network, score, *validation_data, state.history,
+                                verbose=params.verbose)
+    elif params.early_stopping:
         rows, val = validation_split(
             target,
             sample_weight,
@@ -311,18 +333,13 @@ def train(
             stratify=is_classifier(params),
             random_state=random_state,
         )
-        progress = EarlyStopping(
-            network,
-            state,
-            score,
-            X[val],
-            target[val],
-            None if sample_weight is None else sample_weight[val],
-            tol=params.tol,
-            verbose=params.verbose,
-        )
+        weight_val = None if sample_weight is None else sample_weight[val]
+        validation = Validation(network, score, X[val], target[val], weight_val,
+                                state.history, verbose=params.verbose)
+    if params.early_stopping:
+        progress, watch = EarlyStopping(network, state, validation, tol=params.tol), None
     else:
-        progress = Plateau(state, params.tol)
+        progress, watch = Plateau(state, params.tol), validation
     n_rows = X.shape[0] if rows is None else rows.shape[0]
     batch_size = resolve_batch_size(params.batch_size, n_rows)
     check_batch_norm_rows(network, batch_size)
@@ -355,6 +372,7 @@ def train(
         n_iter_no_change=params.n_iter_no_change,
         telemetry=telemetry,
         callbacks=callbacks,
+        validation=watch,
         verbose=params.verbose,
     )
     return trainer.run(1 if incremental else params.max_iter, incremental=incremental)
