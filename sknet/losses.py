@@ -61,9 +61,12 @@ class Loss:
     ----------
     out_activation : str
         The link's name, as scikit-learn's ``out_activation_``.
+    settings : tuple of str
+        Attributes an estimator's parameters set (``label_smoothing``).
     """
 
     out_activation = None
+    settings = ()
 
     def link(self, Z):
         """Predictions from raw scores.
@@ -109,21 +112,41 @@ class SoftmaxCrossEntropy(Loss):
 
     Targets are class indices of shape (n_samples,).
     ``out_activation`` names the link as scikit-learn's ``out_activation_`` does.
+    With label smoothing ``e`` (Szegedy et al., 2016) the target is
+    ``(1 - e) onehot(y) + e / K`` over ``K`` classes: the loss adds ``e`` times
+    the mean of ``-log softmax(z)`` over the classes.
+
+    Parameters
+    ----------
+    label_smoothing : float, default=0.0
+        In [0, 1).
     """
 
     out_activation = "softmax"
+    settings = ("label_smoothing",)
+
+    def __init__(self, label_smoothing=0.0):
+        self.label_smoothing = label_smoothing
 
     def link(self, Z):
         return softmax(Z)
 
     def __call__(self, Z, y, sample_weight=None):
-        n = Z.shape[0]
+        n, k = Z.shape
         rows = np.arange(n)
         logp = log_softmax(Z)
         w = _weights(n, sample_weight, Z.dtype)
-        value = -_mean(logp[rows, y], w)
+        e = self.label_smoothing
+        if e:
+            value = -_mean((1 - e) * logp[rows, y] + e * logp.mean(axis=1), w)
+        else:
+            value = -_mean(logp[rows, y], w)
         dZ = np.exp(logp, out=logp)
-        dZ[rows, y] -= 1
+        if e:
+            dZ -= Z.dtype.type(e / k)
+            dZ[rows, y] -= Z.dtype.type(1 - e)
+        else:
+            dZ[rows, y] -= 1
         return value, _per_sample_mean(dZ, n, w)
 
 
@@ -132,10 +155,20 @@ class SigmoidCrossEntropy(Loss):
 
     ``softplus(z) - y z`` is ``-y log(p) - (1 - y) log(1 - p)`` with
     ``p = sigmoid(z)``, written so it never takes ``log(0)``;
-    ``dZ = (p - y) / n``. Targets are a 0/1 matrix (n_samples, n_outputs).
+    ``dZ = (p - y) / n``. Targets are a 0/1 matrix (n_samples, n_outputs);
+    label smoothing ``e`` moves them to ``y (1 - e) + e / 2``.
+
+    Parameters
+    ----------
+    label_smoothing : float, default=0.0
+        In [0, 1).
     """
 
     out_activation = "logistic"
+    settings = ("label_smoothing",)
+
+    def __init__(self, label_smoothing=0.0):
+        self.label_smoothing = label_smoothing
 
     def link(self, Z):
         return sigmoid(Z)
@@ -143,6 +176,9 @@ class SigmoidCrossEntropy(Loss):
     def __call__(self, Z, Y, sample_weight=None):
         n = Z.shape[0]
         Y = Y.astype(Z.dtype, copy=False)
+        if self.label_smoothing:
+            e = self.label_smoothing
+            Y = Y * Z.dtype.type(1 - e) + Z.dtype.type(e / 2)
         w = _weights(n, sample_weight, Z.dtype)
         value = _mean(softplus(Z) - Y * Z, w)
         dZ = sigmoid(Z)

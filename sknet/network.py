@@ -234,13 +234,17 @@ class Network:
         Returns
         -------
         settings : dict
-            ``layer name -> {attribute: value}``, for the layers that have any.
+            ``layer name -> {attribute: value}``, for the layers that have any,
+            and ``'loss'`` for the loss's (label smoothing).
         """
-        return {
+        settings = {
             name: {key: getattr(layer, key) for key in layer.settings}
             for name, layer in self.layers
             if layer.settings
         }
+        if self.loss.settings:
+            settings["loss"] = {key: getattr(self.loss, key) for key in self.loss.settings}
+        return settings
 
     def apply_settings(self, settings):
         """Set layer settings, as :meth:`settings` returns them.
@@ -250,10 +254,10 @@ class Network:
         settings : dict
             ``layer name -> {attribute: value}``; layers not named keep theirs.
         """
-        layers = dict(self.layers)
+        owners = {**dict(self.layers), "loss": self.loss}
         for name, values in settings.items():
             for key, value in values.items():
-                setattr(layers[name], key, value)
+                setattr(owners[name], key, value)
 
     def blocks(self):
         """The network's blocks, one per affine layer, in forward order.
@@ -276,6 +280,23 @@ class Network:
             elif blocks and blocks[-1][1] is None:
                 blocks[-1][1], blocks[-1][2] = name, layer
         return [tuple(block) for block in blocks]
+
+    def weight_mask(self):
+        """1 where :attr:`flat_params` holds an affine layer's weight, 0 elsewhere.
+
+        Returns
+        -------
+        mask : ndarray of the shape and dtype of :attr:`flat_params`
+            What weight decay shrinks (not biases, batch norm or PReLU slopes).
+        """
+        mask = np.zeros_like(self.flat_params)
+        offset = 0  # the order of _flatten
+        for _, layer in self.layers:
+            for key, array in layer.params.items():
+                if layer.has_weights and key == "W":
+                    mask[offset : offset + array.size] = 1
+                offset += array.size
+        return mask
 
     @property
     def has_batch_norm(self):
@@ -374,6 +395,7 @@ def build_network(
     prelu_init=0.25,
     elu_alpha=1.0,
     maxout_pieces=2,
+    label_smoothing=0.0,
 ):
     """Build a :class:`Network` from the estimators' hyperparameters.
 
@@ -404,6 +426,8 @@ def build_network(
     leaky_relu_slope, prelu_init, elu_alpha : float, default=0.01, 0.25, 1.0
     maxout_pieces : int, default=2
         The activation options of :data:`sknet.layers.ACTIVATIONS`.
+    label_smoothing : float, default=0.0
+        Of the classification losses.
 
     Returns
     -------
@@ -441,4 +465,7 @@ def build_network(
     n_hidden = len(hidden_layer_sizes)
     W, b = init_weights(random_state, fan_in, n_outputs, dtype)
     layers.append((f"dense{n_hidden}", Dense(W, b, input_grad=n_hidden > 0)))
-    return Network(layers, LOSSES[out_activation]())
+    loss = LOSSES[out_activation]()
+    if "label_smoothing" in loss.settings:
+        loss.label_smoothing = label_smoothing
+    return Network(layers, loss)

@@ -108,6 +108,9 @@ def test_extra_parameters_have_sklearn_neutral_defaults():
     assert params["bias_init"] is None
     assert params["class_weight"] is None
     assert params["init"] == "auto"
+    assert params["scoring"] is None and params["max_grad_norm"] is None
+    assert params["weight_decay"] == 0.0 and params["warmup_epochs"] == 0
+    assert params["label_smoothing"] == 0.0
 
 
 # ----------------------------------------------------------------------

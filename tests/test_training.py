@@ -740,3 +740,74 @@ def test_bad_validation_rows_are_refused(iris):
         est.fit(X, y, X_val=X[:, :3], y_val=y)
     with pytest.raises(NotFittedError):
         check_is_fitted(est)
+
+
+# ----------------------------------------------------------------------
+# training options: gradient clipping, decoupled weight decay, warm-up, smoothing
+# ----------------------------------------------------------------------
+def _one_sgd_step(X, y, **params):
+    """The initial flat weights, their gradient, and the weights after one SGD step."""
+    kw = dict(hidden_layer_sizes=(6,), solver="sgd", momentum=0.0, learning_rate_init=0.1,
+              batch_size=len(X), max_iter=1, shuffle=False, random_state=0, **params)
+    start = MLPClassifier(**kw).initialize(X, y)
+    w0 = start.network_.flat_params.copy()
+    target = encode_target(y, out_activation="softmax", n_outputs=3, classes=start.classes_)
+    start.network_.loss_and_gradients(X, target, alpha=start.alpha)
+    grad = start.network_.flat_grads.copy()
+    stepped = quiet(MLPClassifier(**kw), X, y)
+    return w0, grad, stepped
+
+
+def test_max_grad_norm_clips_the_global_norm(iris):
+    X, y = iris
+    w0, grad, est = _one_sgd_step(X, y, max_grad_norm=1e-3)
+    assert np.linalg.norm(grad) > 1e-2
+    np.testing.assert_allclose(est.network_.flat_params, w0 - 0.1 * 1e-3 * grad / np.linalg.norm(grad),
+                               rtol=1e-12, atol=1e-15)
+
+
+def test_weight_decay_is_decoupled_and_spares_biases(iris):
+    X, y = iris
+    w0, grad, est = _one_sgd_step(X, y, weight_decay=0.5)
+    mask = est.network_.weight_mask()
+    assert mask.sum() == sum(W.size for W in est.coefs_)
+    expected = w0 * (1 - 0.1 * 0.5 * mask) - 0.1 * grad
+    np.testing.assert_allclose(est.network_.flat_params, expected, rtol=1e-12, atol=1e-15)
+
+
+def test_warmup_ramps_the_learning_rate_linearly(iris):
+    X, y = iris
+    est = quiet(MLPClassifier((4,), learning_rate_init=0.01, warmup_epochs=3, max_iter=6,
+                              random_state=0), X, y)
+    np.testing.assert_allclose(est.history_["learning_rate"],
+                               [0.0025, 0.005, 0.0075, 0.01, 0.01, 0.01])
+
+
+@pytest.mark.parametrize("loss_cls, target", [
+    ("SoftmaxCrossEntropy", np.array([0, 2, 1, 2])),
+    ("SigmoidCrossEntropy", np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [0.0, 0.0]])),
+])
+def test_label_smoothing_gradient_and_chance_loss(loss_cls, target):
+    import sknet.losses
+    from sknet.diagnostics import numerical_gradient
+
+    loss = getattr(sknet.losses, loss_cls)(label_smoothing=0.2)
+    Z = np.random.RandomState(0).normal(size=(4, 3 if target.ndim == 1 else 2))
+    _, dZ = loss(Z.copy(), target)
+    np.testing.assert_allclose(dZ, numerical_gradient(lambda: loss(Z.copy(), target)[0], Z),
+                               rtol=1e-6, atol=1e-9)
+    chance = np.log(3) if target.ndim == 1 else 2 * np.log(2)
+    assert loss(np.zeros_like(Z), target)[0] == pytest.approx(chance)
+
+
+def test_label_smoothing_tempers_the_probabilities(iris):
+    X, y = iris
+    plain = quiet(MLPClassifier((16,), max_iter=300, random_state=0), X, y)
+    smooth = quiet(MLPClassifier((16,), label_smoothing=0.3, max_iter=300, random_state=0),
+                   X, y)
+    # On the separable setosa rows the smoothed optimum puts
+    # 1 - 0.3 + 0.3 / 3 = 0.8 on the true class; the plain loss goes toward 1.
+    setosa = X[y == 0]
+    assert plain.predict_proba(setosa)[:, 0].mean() > 0.95
+    assert smooth.predict_proba(setosa)[:, 0].mean() == pytest.approx(0.8, abs=0.05)
+    assert smooth.score(X, y) > 0.9

@@ -31,7 +31,7 @@ EVENTS = ["new fit", "warm fit", "partial_fit", "pickling", "interrupt", "error"
 EPOCHS, BATCHES, ROWS = 4, 3, 150  # per fit: 4 epochs of 3 batches over 150 rows
 INTERRUPT_AT = 2 * BATCHES + 2  # an update of the third epoch
 CHANGES = {"leaky_relu_slope": 0.2, "batch_norm_momentum": 0.5, "batch_norm_epsilon": 1e-4,
-           "dropout": 0.2}
+           "dropout": 0.2, "label_smoothing": 0.1}
 
 
 def read_table():
@@ -218,7 +218,8 @@ def check(row, word, ctx):
     elif word == "from parameters":
         est = ctx["est"]
         expected = {"slope": est.leaky_relu_slope, "momentum": est.batch_norm_momentum,
-                    "epsilon": est.batch_norm_epsilon, "rate": est.dropout}
+                    "epsilon": est.batch_norm_epsilon, "rate": est.dropout,
+                    "label_smoothing": est.label_smoothing}
         assert after and all(
             value == expected[key] for values in after.values() for key, value in values.items()
         )

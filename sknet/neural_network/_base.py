@@ -169,6 +169,9 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         "divergence_threshold": [Interval(Real, 1, None, closed="neither"), None],
         "track_training": ["boolean"],
         "scoring": [StrOptions({"loss", *get_scorer_names()}), callable, None],
+        "max_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "warmup_epochs": [Interval(Integral, 0, None, closed="left")],
     }
 
     @abstractmethod

@@ -3,7 +3,9 @@
 import numpy as np
 from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.utils import column_or_1d
-from sklearn.utils._param_validation import StrOptions
+from numbers import Real
+
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import (
@@ -35,6 +37,11 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         ``{{label: weight}}``, or 'balanced' for
         ``n_samples / (n_classes * bincount(y))``. Not for multilabel y;
         'balanced' is not available in ``partial_fit``.
+    label_smoothing : float, default=0.0
+        Label smoothing (Szegedy et al., 2016; PyTorch's name): the target
+        of a softmax output is ``(1 - e) onehot(y) + e / n_classes``, of a
+        sigmoid output ``y (1 - e) + e / 2``. Discourages overconfident
+        probabilities; 0 is scikit-learn's loss.
 
     Attributes
     ----------
@@ -63,6 +70,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     _parameter_constraints: dict = {
         **BaseMLP._parameter_constraints,
         "class_weight": [dict, StrOptions({"balanced"}), None],
+        "label_smoothing": [Interval(Real, 0, 1, closed="left")],
     }
 
     def __init__(
@@ -109,7 +117,11 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         divergence_threshold=None,
         track_training=False,
         scoring=None,
+        max_grad_norm=None,
+        weight_decay=0.0,
+        warmup_epochs=0,
         class_weight=None,
+        label_smoothing=0.0,
     ):
         super().__init__(**constructor_arguments(locals()))
 

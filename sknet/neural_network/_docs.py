@@ -207,6 +207,23 @@ COMMON_PARAMS_DOC = """
         validation loss (the lecture watches the train / validation loss
         gap); any other value is a scikit-learn scorer name or callable.
         Higher is better; ``validation_scores_`` hold these values.
+
+    max_grad_norm : float, default=None
+        Clip the gradient of every mini-batch to this global L2 norm before
+        the update (PyTorch's ``clip_grad_norm_``; Pascanu et al., 2013).
+        None: no clipping.
+
+    weight_decay : float, default=0.0
+        Decoupled weight decay (Loshchilov & Hutter, 2019): every update also
+        shrinks the weights (not biases, batch-norm or PReLU parameters) by
+        ``learning_rate * weight_decay`` of themselves, apart from the
+        gradient; with ``solver='adam'`` this is AdamW. ``alpha``'s L2
+        penalty, in the gradient, is scikit-learn's and stays as it is.
+
+    warmup_epochs : int, default=0
+        Linear learning-rate warm-up (Goyal et al., 2017): the schedule's
+        first ``warmup_epochs`` epochs run at ``1/(w+1), 2/(w+1), ...`` of its
+        rate. Each fit warms up again; ``partial_fit`` continues.
 """
 
 COMMON_ATTRS_DOC = """

@@ -100,6 +100,9 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         divergence_threshold=None,
         track_training=False,
         scoring=None,
+        max_grad_norm=None,
+        weight_decay=0.0,
+        warmup_epochs=0,
     ):
         super().__init__(**constructor_arguments(locals()))
 

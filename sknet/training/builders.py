@@ -140,6 +140,7 @@ def build_network(params, n_features, n_outputs, *, out_activation, dtype, rando
         prelu_init=params.prelu_init,
         elu_alpha=params.elu_alpha,
         maxout_pieces=params.maxout_pieces,
+        label_smoothing=getattr(params, "label_smoothing", 0.0),
     )
 
 
@@ -148,7 +149,7 @@ def configure_network(network, params):
 
     The settings that leave the network's shape alone may change between two
     calls: the leaky slope, ELU's alpha, batch norm's momentum and epsilon,
-    the dropout rate. The initialization parameters (``init``,
+    the dropout rate, the label smoothing. The initialization parameters (``init``,
     ``init_scale``, ``bias_init``, ``prelu_init``) only matter to a new network.
 
     Parameters
@@ -162,9 +163,12 @@ def configure_network(network, params):
         BatchNorm: {"momentum": params.batch_norm_momentum, "epsilon": params.batch_norm_epsilon},
         Dropout: {"rate": params.dropout},
     }
-    network.apply_settings(
-        {name: by_type[type(layer)] for name, layer in network.layers if type(layer) in by_type}
-    )
+    settings = {
+        name: by_type[type(layer)] for name, layer in network.layers if type(layer) in by_type
+    }
+    if "label_smoothing" in network.loss.settings:
+        settings["loss"] = {"label_smoothing": getattr(params, "label_smoothing", 0.0)}
+    network.apply_settings(settings)
 
 
 def make_optimizer(params, previous=None):

@@ -80,6 +80,14 @@ class Trainer:
     callbacks : CallbackMonitor, default=None
     validation : Validation, default=None
         Scores validation rows after each epoch without early stopping.
+    max_grad_norm : float, default=None
+        Clip the gradient's global L2 norm to this before each update.
+    weight_decay : float, default=0.0
+        Decoupled weight decay: each update also shrinks the weights (not the
+        biases, nor batch norm's or PReLU's parameters) by
+        ``lr * weight_decay`` of themselves.
+    warmup_epochs : int, default=0
+        Linear learning-rate warm-up over the schedule's first epochs.
     verbose : bool, default=False
         Print scikit-learn's progress lines.
     """
@@ -99,6 +107,9 @@ class Trainer:
         telemetry=None,
         callbacks=None,
         validation=None,
+        max_grad_norm=None,
+        weight_decay=0.0,
+        warmup_epochs=0,
         verbose=False,
     ):
         self.network, self.optimizer, self.schedule = network, optimizer, schedule
@@ -106,6 +117,9 @@ class Trainer:
         self.progress, self.guard, self.n_iter_no_change = progress, guard, n_iter_no_change
         self.telemetry, self.callbacks, self.verbose = telemetry, callbacks, verbose
         self.validation = validation
+        self.max_grad_norm, self.weight_decay = max_grad_norm, weight_decay
+        self.warmup_epochs = warmup_epochs
+        self._decayed = network.weight_mask() if weight_decay else None
         self.n_iter, self.loss = 0, np.nan
 
     def run(self, max_epochs, *, incremental=False):
@@ -161,6 +175,9 @@ class Trainer:
         if self.callbacks is not None:
             self.callbacks.epoch_begin()
         lr = self.schedule(state.epoch, state.t)
+        if state.epoch < self.warmup_epochs:
+            # Linear warm-up (Goyal et al., 2017): 1 / (w + 1), ..., w / (w + 1).
+            lr *= (state.epoch + 1) / (self.warmup_epochs + 1)
         # np.float64 like scikit-learn's loss_ (it has a dtype).
         loss = np.float64(self._updates(lr))
         self.n_iter += 1
@@ -221,15 +238,25 @@ class Trainer:
         )
         # The update rule steps the one flat vector that every parameter views.
         params, grads = [network.flat_params], [network.flat_grads]
+        decay = None
+        if self._decayed is not None:
+            decay = self._decayed * params[0].dtype.type(lr * self.weight_decay)
+            shrink = np.empty_like(params[0])
         total = 0.0
         for batch in self.batches:
             loss = network.loss_and_gradients(
                 batch.X, batch.target, sample_weight=batch.sample_weight, alpha=self.alpha
             )
             guard.check_batch(loss, lr=lr, n_iter=self.n_iter, batch=batch)
+            if self.max_grad_norm is not None:
+                norm = float(np.sqrt(np.dot(grads[0], grads[0])))
+                if norm > self.max_grad_norm:  # clip the global norm (Pascanu et al., 2013)
+                    grads[0] *= grads[0].dtype.type(self.max_grad_norm / norm)
             report = telemetry is not None and batch.last
             if report:
                 telemetry.before_step()
+            if decay is not None:  # AdamW's order: shrink, then step (Loshchilov & Hutter)
+                params[0] -= np.multiply(decay, params[0], out=shrink)
             optimizer.step(params, grads, lr)
             if report:
                 telemetry.after_step()
@@ -373,6 +400,9 @@ def train(
         telemetry=telemetry,
         callbacks=callbacks,
         validation=watch,
+        max_grad_norm=params.max_grad_norm,
+        weight_decay=params.weight_decay,
+        warmup_epochs=params.warmup_epochs,
         verbose=params.verbose,
     )
     return trainer.run(1 if incremental else params.max_iter, incremental=incremental)
