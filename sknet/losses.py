@@ -23,6 +23,7 @@ __all__ = [
     "SoftmaxCrossEntropy",
     "SigmoidCrossEntropy",
     "SquaredError",
+    "Huber",
     "PoissonDeviance",
     "LOSSES",
 ]
@@ -202,6 +203,41 @@ class SquaredError(Loss):
         w = _weights(n, sample_weight, Z.dtype)
         dZ = Z - Y
         value = 0.5 * _mean(dZ * dZ, w) / k
+        return value, _per_sample_mean(dZ, n * k, None if w is None else w / k)
+
+
+class Huber(Loss):
+    """Huber loss (Huber, 1964), averaged over samples and outputs.
+
+    With ``r = z - y``: ``r^2 / 2`` where ``|r| <= delta``, else
+    ``delta (|r| - delta / 2)``: squared error near the target, absolute error
+    far from it, so outliers pull with at most ``delta``;
+    ``dZ = clip(r, -delta, delta) / (n * n_outputs)``.
+
+    Parameters
+    ----------
+    delta : float, default=1.0
+        Where the loss turns linear (PyTorch's name), in the target's units.
+    """
+
+    out_activation = "identity"
+    settings = ("delta",)
+
+    def __init__(self, delta=1.0):
+        self.delta = delta
+
+    def link(self, Z):
+        return Z
+
+    def __call__(self, Z, Y, sample_weight=None):
+        n, k = Z.shape
+        w = _weights(n, sample_weight, Z.dtype)
+        r = Z - Y
+        a = np.abs(r)
+        d = Z.dtype.type(self.delta)
+        per = np.where(a <= d, 0.5 * r * r, d * (a - 0.5 * d))
+        value = _mean(per, w) / k
+        dZ = np.clip(r, -d, d, out=r)
         return value, _per_sample_mean(dZ, n * k, None if w is None else w / k)
 
 

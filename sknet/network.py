@@ -395,7 +395,7 @@ def build_network(
     prelu_init=0.25,
     elu_alpha=1.0,
     maxout_pieces=2,
-    label_smoothing=0.0,
+    loss=None,
 ):
     """Build a :class:`Network` from the estimators' hyperparameters.
 
@@ -426,8 +426,8 @@ def build_network(
     leaky_relu_slope, prelu_init, elu_alpha : float, default=0.01, 0.25, 1.0
     maxout_pieces : int, default=2
         The activation options of :data:`sknet.layers.ACTIVATIONS`.
-    label_smoothing : float, default=0.0
-        Of the classification losses.
+    loss : sknet.losses.Loss, default=None
+        The output loss; ``LOSSES[out_activation]()`` if None.
 
     Returns
     -------
@@ -465,7 +465,4 @@ def build_network(
     n_hidden = len(hidden_layer_sizes)
     W, b = init_weights(random_state, fan_in, n_outputs, dtype)
     layers.append((f"dense{n_hidden}", Dense(W, b, input_grad=n_hidden > 0)))
-    loss = LOSSES[out_activation]()
-    if "label_smoothing" in loss.settings:
-        loss.label_smoothing = label_smoothing
-    return Network(layers, loss)
+    return Network(layers, LOSSES[out_activation]() if loss is None else loss)

@@ -241,11 +241,12 @@ def test_warm_start_cannot_change_the_loss(linear):
     est = quiet(MLPRegressor(hidden_layer_sizes=(8,), warm_start=True, max_iter=5,
                              random_state=0), X, np.abs(y))
     weights = est.network_.flat_params.copy()
-    est.set_params(loss="poisson")
-    with pytest.raises(ValueError, match="loss='poisson' needs 'exp'"):
-        est.fit(X, np.abs(y))
-    assert est.out_activation_ == "identity"
-    np.testing.assert_array_equal(est.network_.flat_params, weights)
+    for loss in ("poisson", "huber"):
+        est.set_params(loss=loss)
+        with pytest.raises(ValueError, match=f"cannot change the network's architecture.*'loss': '{loss}'"):
+            est.fit(X, np.abs(y))
+        assert est.out_activation_ == "identity"
+        np.testing.assert_array_equal(est.network_.flat_params, weights)
 
 
 @pytest.mark.parametrize("param, value, kind, attr", [
@@ -811,3 +812,31 @@ def test_label_smoothing_tempers_the_probabilities(iris):
     assert plain.predict_proba(setosa)[:, 0].mean() > 0.95
     assert smooth.predict_proba(setosa)[:, 0].mean() == pytest.approx(0.8, abs=0.05)
     assert smooth.score(X, y) > 0.9
+
+
+def test_huber_loss_formula_gradient_and_robustness():
+    from sknet.diagnostics import numerical_gradient
+    from sknet.losses import Huber
+
+    Z = np.array([[0.5, 3.0], [-2.0, 0.1]])
+    Y = np.zeros_like(Z)
+    value, dZ = Huber(delta=1.0)(Z.copy(), Y)
+    # 0.125 + (3 - 0.5) + (2 - 0.5) + 0.005, averaged over 2 rows and 2 outputs
+    assert value == pytest.approx((0.125 + 2.5 + 1.5 + 0.005) / 4)
+    np.testing.assert_allclose(dZ, [[0.125, 0.25], [-0.25, 0.025]])
+    Z = np.random.RandomState(0).normal(size=(5, 2)) * 3
+    loss = Huber(delta=0.7)
+    np.testing.assert_allclose(loss(Z.copy(), Y[:1].repeat(5, 0))[1],
+                               numerical_gradient(lambda: loss(Z.copy(), np.zeros((5, 2)))[0], Z),
+                               rtol=1e-6, atol=1e-9)
+    # a few wild targets pull a Huber fit far less than a squared-error one
+    rng = np.random.RandomState(0)
+    X = rng.randn(400, 3)
+    y = X @ np.array([1.0, -2.0, 0.5])
+    y_dirty = y.copy()
+    y_dirty[:8] += 80.0
+    fits = {loss: quiet(MLPRegressor(hidden_layer_sizes=(16,), loss=loss, max_iter=300,
+                                     random_state=0), X, y_dirty)
+            for loss in ("squared_error", "huber")}
+    errors = {loss: np.abs(est.predict(X[8:]) - y[8:]).mean() for loss, est in fits.items()}
+    assert errors["huber"] < 0.5 * errors["squared_error"]

@@ -298,13 +298,6 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
                 f"{architecture(self)}. Set warm_start=False (or call fit) to "
                 "train a new network."
             )
-        if self._out_activation() != self.out_activation_:
-            raise ValueError(
-                "warm_start / partial_fit cannot change the output layer: it was "
-                f"fitted with out_activation_={self.out_activation_!r}, and "
-                f"loss={self.loss!r} needs {self._out_activation()!r}. Set "
-                "warm_start=False (or call fit) to train a new network."
-            )
 
     def _initialize(self, n_features, n_outputs, dtype):
         for name in _TRAINED_ATTRS:

@@ -5,7 +5,9 @@ import warnings
 import numpy as np
 from sklearn.base import RegressorMixin, _fit_context
 from sklearn.utils import column_or_1d
-from sklearn.utils._param_validation import StrOptions
+from numbers import Real
+
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -25,10 +27,15 @@ class MLPRegressor(RegressorMixin, BaseMLP):
 
     Parameters
     ----------
-    loss : {{'squared_error', 'poisson'}}, default='squared_error'
-        Half squared error (identity output) or half Poisson deviance (exp
-        output; y must be non-negative). A warm start cannot change it.
+    loss : {{'squared_error', 'poisson', 'huber'}}, default='squared_error'
+        Half squared error (identity output), half Poisson deviance (exp
+        output; y must be non-negative) or the Huber loss (identity output;
+        squared near the target, absolute beyond ``huber_delta``: robust to
+        outliers). A warm start cannot change it.
     {params}
+    huber_delta : float, default=1.0
+        Where ``loss='huber'`` turns from squared to absolute error, in the
+        target's units (PyTorch's ``delta``).
 
     Attributes
     ----------
@@ -52,7 +59,8 @@ class MLPRegressor(RegressorMixin, BaseMLP):
 
     _parameter_constraints: dict = {
         **BaseMLP._parameter_constraints,
-        "loss": [StrOptions({"squared_error", "poisson"})],
+        "loss": [StrOptions({"squared_error", "poisson", "huber"})],
+        "huber_delta": [Interval(Real, 0, None, closed="neither")],
     }
 
     def __init__(
@@ -103,6 +111,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         max_grad_norm=None,
         weight_decay=0.0,
         warmup_epochs=0,
+        huber_delta=1.0,
     ):
         super().__init__(**constructor_arguments(locals()))
 

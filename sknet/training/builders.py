@@ -9,6 +9,7 @@ rules through them too, so a diagnostic trains exactly what ``fit`` trains.
 
 from ..initializers import init_layer
 from ..layers import ELU, BatchNorm, Dropout, LeakyReLU, Maxout, activation_class
+from ..losses import LOSSES, Huber
 from ..network import build_network as _assemble
 from ..optimizers import OPTIMIZERS
 from ..schedules import make_schedule as _schedule
@@ -72,7 +73,7 @@ def architecture(params):
     -------
     architecture : dict
         Layer sizes, activation, batch norm on or off, dropout on or off,
-        maxout pieces.
+        maxout pieces, and the regressor's ``loss``.
     """
     activation = _activation(params)
     return {
@@ -81,6 +82,7 @@ def architecture(params):
         "batch_norm": bool(params.batch_norm),
         "dropout": params.dropout > 0,
         "maxout_pieces": params.maxout_pieces if activation == Maxout.name else None,
+        "loss": getattr(params, "loss", None),
     }
 
 
@@ -140,8 +142,33 @@ def build_network(params, n_features, n_outputs, *, out_activation, dtype, rando
         prelu_init=params.prelu_init,
         elu_alpha=params.elu_alpha,
         maxout_pieces=params.maxout_pieces,
-        label_smoothing=getattr(params, "label_smoothing", 0.0),
+        loss=make_loss(params, out_activation),
     )
+
+
+def make_loss(params, out_activation):
+    """The output loss: the one of ``out_activation``, or ``params.loss`` ('huber').
+
+    Parameters
+    ----------
+    params : estimator
+        Read for ``loss``, ``huber_delta``, ``label_smoothing`` where it has them.
+    out_activation : {'softmax', 'logistic', 'identity', 'exp'}
+
+    Returns
+    -------
+    loss : sknet.losses.Loss
+    """
+    loss = Huber() if getattr(params, "loss", None) == "huber" else LOSSES[out_activation]()
+    for key, value in _loss_settings(params, loss).items():
+        setattr(loss, key, value)
+    return loss
+
+
+def _loss_settings(params, loss):
+    """The loss's settings from the estimator's parameters."""
+    names = {"label_smoothing": "label_smoothing", "delta": "huber_delta"}
+    return {key: getattr(params, names[key]) for key in loss.settings}
 
 
 def configure_network(network, params):
@@ -166,8 +193,8 @@ def configure_network(network, params):
     settings = {
         name: by_type[type(layer)] for name, layer in network.layers if type(layer) in by_type
     }
-    if "label_smoothing" in network.loss.settings:
-        settings["loss"] = {"label_smoothing": getattr(params, "label_smoothing", 0.0)}
+    if network.loss.settings:
+        settings["loss"] = _loss_settings(params, network.loss)
     network.apply_settings(settings)
 
 
