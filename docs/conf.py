@@ -35,6 +35,8 @@ exclude_patterns = ["_build", "scripts", "Thumbs.db", ".DS_Store"]
 # API reference: one page per public object, generated from the docstrings.
 autosummary_generate = True
 autodoc_default_options = {"members": True, "inherited-members": False}
+# sknet.onnx needs the `onnx` extra; its docstrings do not.
+autodoc_mock_imports = ["skl2onnx", "onnxruntime"]
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 numpydoc_xref_param_type = False
