@@ -26,6 +26,8 @@ from sklearn.utils import check_array
 from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._array_api import check_numpy_input
+
 __all__ = ["Centerer", "Whitening"]
 
 _FLOAT_DTYPES = (np.float64, np.float32)
@@ -166,6 +168,7 @@ class Centerer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self : Centerer
             Fitted transformer.
         """
+        check_numpy_input(X, self)
         X = validate_data(self, X, dtype=_FLOAT_DTYPES)
         self._check_channels(X.shape[1])
         self._reset()
@@ -193,6 +196,7 @@ class Centerer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             Updated transformer.
         """
         first_call = not hasattr(self, "n_samples_seen_")
+        check_numpy_input(X, self)
         X = validate_data(self, X, reset=first_call, dtype=_FLOAT_DTYPES)
         self._check_channels(X.shape[1])
         if first_call:
@@ -240,6 +244,7 @@ class Centerer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             Centered data, same float dtype as ``X``.
         """
         check_is_fitted(self)
+        check_numpy_input(X, self)
         X = validate_data(self, X, reset=False, dtype=_FLOAT_DTYPES, copy=copy)
         X -= self._per_feature(self.mean_).astype(X.dtype, copy=False)
         if self.scale_ is not None:
@@ -262,6 +267,7 @@ class Centerer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             Data in the original space.
         """
         check_is_fitted(self)
+        check_numpy_input(X, self)
         X = check_array(X, dtype=_FLOAT_DTYPES, copy=copy)
         if X.shape[1] != self.n_features_in_:
             raise ValueError(
@@ -424,6 +430,7 @@ class Whitening(TransformerMixin, BaseEstimator):
         self : Whitening
             Fitted transformer.
         """
+        check_numpy_input(X, self)
         X = validate_data(self, X, dtype=_FLOAT_DTYPES)
         self._check_n_samples(0, X.shape[0])
         self._check_n_components(X.shape[1])
@@ -456,6 +463,7 @@ class Whitening(TransformerMixin, BaseEstimator):
             Updated transformer.
         """
         first_call = not hasattr(self, "n_samples_seen_")
+        check_numpy_input(X, self)
         X = validate_data(self, X, reset=first_call, dtype=_FLOAT_DTYPES)
         d = X.shape[1]
         self._check_n_components(d)
@@ -588,6 +596,7 @@ class Whitening(TransformerMixin, BaseEstimator):
             ``n_components_`` for PCA and ``n_features_in_`` for ZCA.
         """
         check_is_fitted(self)
+        check_numpy_input(X, self)
         X = validate_data(self, X, reset=False, dtype=_FLOAT_DTYPES)
         if self.center:
             X = X - self.mean_.astype(X.dtype)
@@ -611,6 +620,7 @@ class Whitening(TransformerMixin, BaseEstimator):
             Data in the original space, same float dtype as ``X``.
         """
         check_is_fitted(self)
+        check_numpy_input(X, self)
         X = check_array(X, dtype=_FLOAT_DTYPES)
         n_out = self.dewhitening_.shape[0]
         if X.shape[1] != n_out:

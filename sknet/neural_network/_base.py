@@ -23,6 +23,7 @@ from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from .. import __version__
+from .._array_api import check_numpy_input
 from ..exceptions import DataScaleWarning, InconsistentSknetVersionWarning
 from ..initializers import INITIALIZERS
 from ..layers import ACTIVATION_ALIASES, ACTIVATIONS
@@ -201,6 +202,7 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
     # fitting
     # ------------------------------------------------------------------
     def _fit(self, X, y, sample_weight=None, incremental=False, classes=None, validation=None):
+        check_numpy_input(X, self)
         first_pass = not hasattr(self, "network_") or (not self.warm_start and not incremental)
         if incremental and not first_pass:
             # scikit-learn validates partial_fit's parameters on the first call
@@ -539,6 +541,7 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         return True
 
     def _forward(self, X, check_input=True):
+        check_numpy_input(X, self)
         if check_input:
             X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
         X = self._as_fit_dtype(X)

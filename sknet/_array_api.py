@@ -1,0 +1,34 @@
+"""Inputs under scikit-learn's ``array_api_dispatch``: sknet computes with numpy."""
+
+from sklearn import get_config
+from sklearn.utils._array_api import _is_numpy_namespace, get_namespace
+
+
+def check_numpy_input(X, estimator):
+    """Refuse, with one clear error, arrays of another namespace under array API dispatch.
+
+    sknet's engine is numpy (and scipy.sparse): with
+    ``sklearn.config_context(array_api_dispatch=True)`` scikit-learn would
+    otherwise hand numpy's dtypes to, say, torch and fail deep inside.
+
+    Parameters
+    ----------
+    X : array-like
+    estimator : estimator
+        Named in the message.
+
+    Raises
+    ------
+    TypeError
+        If array API dispatch is on and ``X`` is not a numpy array.
+    """
+    if not get_config()["array_api_dispatch"]:
+        return
+    xp, _ = get_namespace(X)
+    if not _is_numpy_namespace(xp):
+        raise TypeError(
+            f"{type(estimator).__name__} computes with numpy: under "
+            f"array_api_dispatch=True it takes numpy arrays (or scipy sparse "
+            f"matrices), not {xp.__name__} arrays. Convert the input to numpy "
+            "(for a torch tensor: X.cpu().numpy()), or turn the dispatch off."
+        )
