@@ -109,7 +109,7 @@ def test_extra_parameters_have_sklearn_neutral_defaults():
     assert params["class_weight"] is None
     assert params["init"] == "auto"
     assert params["scoring"] is None and params["max_grad_norm"] is None
-    assert params["weight_decay"] == 0.0 and params["warmup_epochs"] == 0
+    assert params["weight_decay"] is None and params["warmup_epochs"] == 0
     assert params["label_smoothing"] == 0.0
 
 

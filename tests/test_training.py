@@ -776,6 +776,31 @@ def test_weight_decay_is_decoupled_and_spares_biases(iris):
     np.testing.assert_allclose(est.network_.flat_params, expected, rtol=1e-12, atol=1e-15)
 
 
+def test_adamw_is_adam_with_decoupled_decay(iris):
+    # One full-batch step of AdamW against its formula (Loshchilov & Hutter,
+    # 2019, Algorithm 2): the Adam step from the gradient alone, and the
+    # weights (not biases) shrunk by lr * weight_decay; None means 0.01.
+    X, y = iris
+    kw = dict(hidden_layer_sizes=(6,), solver="adamw", learning_rate_init=0.01,
+              batch_size=len(X), max_iter=1, shuffle=False, random_state=0)
+    start = MLPClassifier(**kw).initialize(X, y)
+    w0 = start.network_.flat_params.copy()
+    target = encode_target(y, out_activation="softmax", n_outputs=3, classes=start.classes_)
+    start.network_.loss_and_gradients(X, target, alpha=start.alpha)
+    g = start.network_.flat_grads.copy()
+    b1, b2, eps, lr = 0.9, 0.999, 1e-8, 0.01
+    adam_step = lr * np.sqrt(1 - b2) / (1 - b1) * ((1 - b1) * g) / (np.sqrt((1 - b2) * g**2) + eps)
+    mask = start.network_.weight_mask()
+    stepped = quiet(MLPClassifier(**kw), X, y)
+    np.testing.assert_allclose(stepped.network_.flat_params,
+                               w0 * (1 - lr * 0.01 * mask) - adam_step, rtol=1e-10, atol=1e-13)
+    as_adam = quiet(MLPClassifier(**{**kw, "solver": "adam"}, weight_decay=0.01), X, y)
+    np.testing.assert_array_equal(stepped.network_.flat_params, as_adam.network_.flat_params)
+    no_decay = quiet(MLPClassifier(**kw, weight_decay=0.0), X, y)
+    plain = quiet(MLPClassifier(**{**kw, "solver": "adam"}), X, y)
+    np.testing.assert_array_equal(no_decay.network_.flat_params, plain.network_.flat_params)
+
+
 def test_warmup_ramps_the_learning_rate_linearly(iris):
     X, y = iris
     est = quiet(MLPClassifier((4,), learning_rate_init=0.01, warmup_epochs=3, max_iter=6,

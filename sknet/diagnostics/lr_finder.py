@@ -92,7 +92,7 @@ def find_learning_rate(
     Parameters
     ----------
     estimator : MLPClassifier, MLPRegressor, or a Pipeline ending in one
-        A stochastic solver ('sgd', 'adam', 'rmsprop', 'adagrad').
+        A stochastic solver ('sgd', 'adam', 'adamw', 'rmsprop', 'adagrad').
     X, y : array-like
     min_lr, max_lr : float, default=1e-6, 1.0
     n_steps : int, default=100
@@ -133,7 +133,7 @@ def find_learning_rate(
     if est.solver not in STOCHASTIC_SOLVERS:
         raise ValueError(
             f"solver={est.solver!r} has no learning rate: the range test needs a "
-            "stochastic solver ('sgd', 'adam', 'rmsprop' or 'adagrad')."
+            f"stochastic solver (one of {', '.join(map(repr, STOCHASTIC_SOLVERS))})."
         )
     est.initialize(X, y)
     optimizer = make_optimizer(est)

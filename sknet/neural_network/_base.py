@@ -171,7 +171,7 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         "track_training": ["boolean"],
         "scoring": [StrOptions({"loss", *get_scorer_names()}), callable, None],
         "max_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
-        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "weight_decay": [Interval(Real, 0, None, closed="left"), None],
         "warmup_epochs": [Interval(Integral, 0, None, closed="left")],
     }
 

@@ -118,7 +118,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         track_training=False,
         scoring=None,
         max_grad_norm=None,
-        weight_decay=0.0,
+        weight_decay=None,
         warmup_epochs=0,
         class_weight=None,
         label_smoothing=0.0,

@@ -17,9 +17,10 @@ COMMON_PARAMS_DOC = """
         :data:`sknet.layers.ACTIVATIONS`: {activation_formulas}. 'sigmoid'
         is an alias of 'logistic'. maxout has that many times the weights.
 
-    solver : {'lbfgs', 'sgd', 'adam', 'rmsprop', 'adagrad'}, default='adam'
+    solver : {'lbfgs', 'sgd', 'adam', 'adamw', 'rmsprop', 'adagrad'}, default='adam'
         Weight optimizer. 'sgd' uses ``momentum`` and ``nesterovs_momentum``;
-        'adam' uses ``beta_1``, ``beta_2``, ``epsilon``; 'rmsprop' uses
+        'adam' uses ``beta_1``, ``beta_2``, ``epsilon``; 'adamw' is Adam
+        with decoupled ``weight_decay`` (Loshchilov & Hutter, 2019); 'rmsprop' uses
         ``rmsprop_decay`` and ``epsilon``; 'adagrad' uses ``epsilon``.
         'lbfgs' is scipy's L-BFGS-B on the full batch.
 
@@ -211,19 +212,22 @@ COMMON_PARAMS_DOC = """
     max_grad_norm : float, default=None
         Clip the gradient of every mini-batch to this global L2 norm before
         the update (PyTorch's ``clip_grad_norm_``; Pascanu et al., 2013).
-        None: no clipping.
+        None: no clipping. Ignored by ``solver='lbfgs'``.
 
-    weight_decay : float, default=0.0
+    weight_decay : float, default=None
         Decoupled weight decay (Loshchilov & Hutter, 2019): every update also
         shrinks the weights (not biases, batch-norm or PReLU parameters) by
         ``learning_rate * weight_decay`` of themselves, apart from the
-        gradient; with ``solver='adam'`` this is AdamW. ``alpha``'s L2
+        gradient; with Adam this is AdamW. None: 0.01 with ``solver='adamw'``
+        (PyTorch's default), 0 with the other solvers. ``alpha``'s L2
         penalty, in the gradient, is scikit-learn's and stays as it is.
+        Ignored by ``solver='lbfgs'``.
 
     warmup_epochs : int, default=0
         Linear learning-rate warm-up (Goyal et al., 2017): the schedule's
         first ``warmup_epochs`` epochs run at ``1/(w+1), 2/(w+1), ...`` of its
-        rate. Each fit warms up again; ``partial_fit`` continues.
+        rate. Each fit warms up again; ``partial_fit`` continues. Ignored by
+        ``solver='lbfgs'``.
 """
 
 COMMON_ATTRS_DOC = """

@@ -109,7 +109,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         track_training=False,
         scoring=None,
         max_grad_norm=None,
-        weight_decay=0.0,
+        weight_decay=None,
         warmup_epochs=0,
         huber_delta=1.0,
     ):

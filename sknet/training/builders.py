@@ -23,7 +23,10 @@ __all__ = [
     "make_schedule",
 ]
 
-STOCHASTIC_SOLVERS = ("sgd", "adam", "rmsprop", "adagrad")
+STOCHASTIC_SOLVERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad")
+
+#: ``weight_decay=None`` under ``solver='adamw'``: PyTorch's ``AdamW`` default.
+ADAMW_WEIGHT_DECAY = 0.01
 # init='auto' scales the output layer's LeCun-normal weights by this: the
 # network then starts with output scores near 0, at the no-information loss
 # (CS231n's first sanity check: ln 10 on digits, 2.30 rather than 2.69),
@@ -218,7 +221,7 @@ def make_optimizer(params, previous=None):
     solver = params.solver
     if solver == "sgd":
         optimizer = OPTIMIZERS["sgd"](params.momentum, params.nesterovs_momentum)
-    elif solver == "adam":
+    elif solver in ("adam", "adamw"):
         optimizer = OPTIMIZERS["adam"](params.beta_1, params.beta_2, params.epsilon)
     elif solver == "rmsprop":
         optimizer = OPTIMIZERS["rmsprop"](params.rmsprop_decay, params.epsilon)
@@ -226,9 +229,30 @@ def make_optimizer(params, previous=None):
         optimizer = OPTIMIZERS["adagrad"](params.epsilon)
     else:
         raise ValueError(
-            f"solver={solver!r} has no update rule: use 'sgd', 'adam', 'rmsprop' or 'adagrad'."
+            f"solver={solver!r} has no update rule: use 'sgd', 'adam', 'adamw', "
+            "'rmsprop' or 'adagrad'."
         )
     return optimizer if previous is None else optimizer.take_state(previous)
+
+
+def resolve_weight_decay(params):
+    """The decoupled weight decay a fit applies.
+
+    Parameters
+    ----------
+    params : estimator
+        Reads ``solver`` and ``weight_decay``.
+
+    Returns
+    -------
+    weight_decay : float
+        ``weight_decay`` when set; when None, :data:`ADAMW_WEIGHT_DECAY`
+        (0.01, PyTorch's ``AdamW`` default) for ``solver='adamw'`` and 0 for
+        the other solvers.
+    """
+    if params.weight_decay is not None:
+        return float(params.weight_decay)
+    return ADAMW_WEIGHT_DECAY if params.solver == "adamw" else 0.0
 
 
 def make_schedule(params, previous=None):

@@ -17,7 +17,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from ..schedules import Adaptive
 from .batches import MiniBatches, resolve_batch_size
-from .builders import make_optimizer, make_schedule
+from .builders import make_optimizer, make_schedule, resolve_weight_decay
 from .lbfgs import fit_lbfgs
 from .monitors import (
     DivergenceGuard,
@@ -401,7 +401,7 @@ def train(
         callbacks=callbacks,
         validation=watch,
         max_grad_norm=params.max_grad_norm,
-        weight_decay=params.weight_decay,
+        weight_decay=resolve_weight_decay(params),
         warmup_epochs=params.warmup_epochs,
         verbose=params.verbose,
     )
