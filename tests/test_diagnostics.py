@@ -341,6 +341,41 @@ def test_babysit_lbfgs_skips_the_rate(digits):
     assert report.learning_rate is None
 
 
+def test_gap_step_reads_the_history():
+    from sknet.diagnostics.babysit import _gap_step
+
+    rising = _gap_step({"loss": [1.0, 0.5, 0.2, 0.1], "val_loss": [1.0, 0.6, 0.7, 0.8]})
+    assert rising[0] == "WARNING" and "rising" in rising[1]
+    assert "best 0.6 at epoch 2 of 4" in rising[1]
+    wide = _gap_step({"loss": [1.0, 0.2], "val_loss": [1.0, 0.5]})
+    assert wide[0] == "WARNING" and "large gap" in wide[1]
+    close = _gap_step({"loss": [1.0, 0.5], "val_loss": [1.0, 0.51]})
+    assert close[0] == "OK" and "more capacity" in close[1]
+    assert _gap_step({"loss": [1.0, 0.5], "val_loss": [1.0, 0.6]})[0] == "OK"
+    assert _gap_step({"loss": [1.0, 0.5]}) is None
+
+
+def test_babysit_reads_the_gap_from_validation_rows(digits):
+    # 60 training rows, a wide network and 150 epochs: it memorizes them, and
+    # the report sees the validation loss climb away from the training loss.
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = digits
+    pipe = make_pipeline(StandardScaler(),
+                         MLPClassifier(hidden_layer_sizes=(256,), alpha=0.0, random_state=0))
+    report = babysit(pipe, X[:60], y[:60], X_val=X[1000:], y_val=y[1000:], n_epochs=150,
+                     gradient_check=False, find_lr=False, overfit_iter=50)
+    step = report.steps[-1]
+    assert step["step"] == "train / validation gap" and step["verdict"] == "WARNING"
+    history = report.training.history_
+    assert len(history["val_loss"]) == report.training.n_iter_ > 50
+    assert history["val_loss"][-1] > 1.5 * history["loss"][-1]
+    assert f"validation loss {history['val_loss'][-1]:.3g}" in step["message"]
+    with pytest.raises(ValueError, match="together"):
+        babysit(pipe, X[:60], y[:60], X_val=X[1000:])
+
+
 # -- progress and callbacks -----------------------------------------------
 def test_epoch_progress_bar(digits):
     X, y = digits

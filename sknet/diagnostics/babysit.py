@@ -5,7 +5,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.pipeline import Pipeline
 from sklearn.utils import check_array
 
 from ..training import propagate_interrupts
@@ -82,6 +84,44 @@ def _data_step(X):
     return OK, text + ": roughly centered and of unit scale."
 
 
+#: The validation loss this far above its best epoch means it is rising.
+RISING = 1.1
+#: Validation loss over training loss above which the gap counts as large.
+LARGE_GAP = 1.5
+
+
+def _gap_step(history):
+    """The lecture's train / validation gap, read from ``history_``.
+
+    The training loss is the epoch's mean mini-batch loss (with the L2 term,
+    as ``loss_curve_``); the validation loss is measured at the epoch's end
+    without it. A validation loss rising from its best epoch, or well above
+    the training loss, is overfitting; none at all suggests more capacity.
+    """
+    train, val = history["loss"], history.get("val_loss", [])
+    if not val or not np.isfinite(val[-1]) or not np.isfinite(train[-1]):
+        return None
+    best = int(np.argmin(val))
+    text = (
+        f"last epoch: training loss {train[-1]:.3g}, validation loss {val[-1]:.3g} "
+        f"(best {val[best]:.3g} at epoch {best + 1} of {len(val)})"
+    )
+    if val[-1] > RISING * val[best]:
+        return WARN, text + (
+            "; the validation loss is rising while training goes on: overfitting. "
+            "Stop earlier (early_stopping, scoring='loss') or regularize more "
+            "(alpha, weight_decay, dropout)."
+        )
+    if val[-1] > LARGE_GAP * train[-1]:
+        return WARN, text + (
+            f"; validation above {LARGE_GAP:g}x training: a large gap, overfitting. "
+            "Regularize more (alpha, weight_decay, dropout) or get more data."
+        )
+    if val[-1] < 1.05 * train[-1]:
+        return OK, text + "; no gap: the model may have room for more capacity."
+    return OK, text + "; a moderate gap."
+
+
 def babysit(
     estimator,
     X,
@@ -93,6 +133,8 @@ def babysit(
     gradient_check=True,
     find_lr=True,
     random_state=0,
+    X_val=None,
+    y_val=None,
 ):
     """Run the lecture's babysitting steps in order and report verdicts and advice.
 
@@ -106,6 +148,11 @@ def babysit(
     7. ``n_epochs`` epochs with ``track_training=True``: is the loss going
        down, are ReLUs dying or units saturating, is the update-to-weight
        ratio near 1e-3 (:func:`advise_on_layers`)?
+    8. the train / validation gap, read from that fit's ``history_``
+       (``'loss'`` against ``'val_loss'``), when it had validation rows:
+       ``X_val`` and ``y_val``, or the estimator's ``early_stopping`` split.
+       A validation loss 10% above its best epoch, or 1.5 times the
+       training loss, is overfitting (WARN); no gap suggests more capacity.
 
     Parameters
     ----------
@@ -119,6 +166,9 @@ def babysit(
     n_epochs : int, default=10
     gradient_check, find_lr : bool, default=True
     random_state : int, default=0
+    X_val, y_val : array-like, default=None
+        Validation rows for step 7's fit (``fit``'s ``X_val`` and ``y_val``);
+        a Pipeline's earlier steps transform ``X_val`` as fitted on ``X``.
 
     Returns
     -------
@@ -147,8 +197,17 @@ def babysit(
     3. initial loss [OK] initial loss 2.29..., expected ln(10) = 2.303: OK...
     ...
     """
-    estimator, X = split_pipeline(estimator, X, y, fit=True)
+    if (X_val is None) != (y_val is None):
+        raise ValueError("X_val and y_val are given together or not at all.")
+    if isinstance(estimator, Pipeline) and len(estimator) > 1:
+        # fit the earlier steps once, so X and X_val go through the same ones
+        head = clone(estimator[:-1]).fit(X, y)
+        estimator = Pipeline([*head.steps, estimator.steps[-1]])
+        if X_val is not None:
+            X_val = head.transform(X_val)
+    estimator, X = split_pipeline(estimator, X, y, fit=False)
     X = check_array(X, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32))
+    validation = {} if X_val is None else {"X_val": X_val, "y_val": y_val}
     steps, results = [], {}
 
     def add(step, verdict, message):
@@ -186,7 +245,7 @@ def babysit(
         warnings.simplefilter("ignore", ConvergenceWarning)
         try:
             with propagate_interrupts():
-                est.fit(X, y)
+                est.fit(X, y, **validation)
         except ValueError as exc:
             add("training", FAIL, f"training failed: {exc}")
             est = None
@@ -219,6 +278,9 @@ def babysit(
         else:
             text += "."
         add("training", verdict, text)
+        gap = _gap_step(est.history_)
+        if gap is not None:
+            add("train / validation gap", *gap)
 
     title = f"Babysitting {type(estimator).__name__} on {X.shape[0]} samples x {X.shape[1]} features"
     return BabysitReport(title=title, steps=steps, **results)
