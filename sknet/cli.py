@@ -23,6 +23,8 @@ import warnings
 
 import numpy as np
 
+from ._cluster import check_scheduler_options, connect_scheduler
+
 __all__ = ["main", "InputError"]
 
 BUILTIN_DATASETS = {
@@ -167,8 +169,15 @@ def build_parser():
     recipe.add_argument(
         "--scheduler",
         metavar="ADDRESS",
-        help="run the search on a dask cluster (e.g. tcp://host:8786)",
+        help="run the search on a dask cluster (tls://host:8786 with the --tls-* files; "
+        "plain tcp:// is unencrypted and unauthenticated)",
     )
+    for flag, what in (
+        ("--tls-ca-file", "the certificate authority that signed the scheduler's certificate"),
+        ("--tls-cert", "this client's certificate"),
+        ("--tls-key", "this client's private key"),
+    ):
+        recipe.add_argument(flag, metavar="PEM", help=f"for a tls:// --scheduler: {what}")
     recipe.add_argument("--random-state", type=int, default=0, help="seed of everything")
     recipe.add_argument(
         "--output", default="sknet-report", help="report folder (created if needed)"
@@ -880,13 +889,18 @@ def _fit_search(search, X, y, args):
             import joblib
 
             try:
-                from dask.distributed import Client
+                import dask.distributed  # noqa: F401
             except ImportError:
                 raise InputError(
                     "--scheduler needs dask.distributed: pip install 'sknet-mlp[dask]'."
                 )
             try:
-                client = Client(args.scheduler, timeout="10s")
+                client = connect_scheduler(
+                    args.scheduler,
+                    tls_ca_file=args.tls_ca_file,
+                    tls_cert=args.tls_cert,
+                    tls_key=args.tls_key,
+                )
             except (OSError, TimeoutError, ValueError) as exc:
                 raise InputError(f"cannot connect to the dask scheduler {args.scheduler}: {exc}")
             try:
@@ -1196,6 +1210,15 @@ def main(argv=None):
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     args.argv = argv[1:]
+    tls = (args.tls_ca_file, args.tls_cert, args.tls_key)
+    try:
+        if args.scheduler:
+            check_scheduler_options(args.scheduler, *tls)
+        elif any(tls):
+            raise ValueError("the --tls-* files apply to a tls:// --scheduler, and none is given.")
+    except ValueError as exc:
+        print(f"sknet recipe: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     progress = Progress(8, quiet=args.quiet)
     from .training import propagate_interrupts
 

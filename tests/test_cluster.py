@@ -1,0 +1,94 @@
+"""Connecting to a dask scheduler: TLS options, and a warning for plain TCP off this machine."""
+
+import warnings
+
+import pytest
+
+from sknet._cluster import (
+    InsecureSchedulerWarning,
+    check_scheduler_options,
+    connect_scheduler,
+    is_loopback,
+)
+from sknet.cli import main
+
+distributed = pytest.importorskip("dask.distributed")
+
+
+@pytest.fixture
+def clients(monkeypatch):
+    """Record the Client calls instead of connecting."""
+    calls = []
+
+    def client(address, **kwargs):
+        calls.append((address, kwargs))
+        return "client"
+
+    monkeypatch.setattr(distributed, "Client", client)
+    return calls
+
+
+@pytest.mark.parametrize("host, expected", [
+    ("127.0.0.1", True), ("127.5.0.1", True), ("::1", True), ("localhost", True),
+    ("10.1.2.3", False), ("192.168.0.7", False), ("no-such-host.invalid", False),
+])
+def test_is_loopback(host, expected):
+    assert is_loopback(host) is expected
+
+
+@pytest.mark.parametrize("address", ["tcp://10.1.2.3:8786", "10.1.2.3:8786",
+                                     "tcp://no-such-host.invalid:8786"])
+def test_plain_tcp_off_this_machine_warns(clients, address):
+    with pytest.warns(InsecureSchedulerWarning, match="run code on this machine"):
+        assert connect_scheduler(address) == "client"
+    assert clients == [(address, {"timeout": "10s"})]
+
+
+@pytest.mark.parametrize("address", ["tcp://127.0.0.1:8786", "localhost:8786",
+                                     "tcp://[::1]:8786"])
+def test_plain_tcp_on_loopback_is_quiet(clients, address):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        connect_scheduler(address)
+    assert clients[0][0] == address
+
+
+def test_tls_address_connects_with_required_encryption(clients, tmp_path):
+    files = {name: str(tmp_path / f"{name}.pem") for name in ("ca", "cert", "key")}
+    for path in files.values():
+        open(path, "w").close()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        connect_scheduler("tls://10.1.2.3:8786", tls_ca_file=files["ca"],
+                          tls_cert=files["cert"], tls_key=files["key"])
+    (address, kwargs), = clients
+    security = kwargs["security"]
+    assert address == "tls://10.1.2.3:8786"
+    assert security.require_encryption
+    assert security.tls_ca_file == files["ca"]
+    assert security.tls_client_cert == files["cert"]
+    assert security.tls_client_key == files["key"]
+
+
+@pytest.mark.parametrize("address, files, message", [
+    ("tls://10.1.2.3:8786", (None, None, None), "is a tls:// address"),
+    ("tcp://10.1.2.3:8786", ("a", "b", "c"), "not a tls:// address"),
+    ("tls://10.1.2.3:8786", ("a", None, "c"), "all three"),
+])
+def test_mismatched_tls_options_are_refused(address, files, message):
+    with pytest.raises(ValueError, match=message):
+        check_scheduler_options(address, *files)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--scheduler", "tls://10.1.2.3:8786"], "is a tls:// address"),
+    (["--scheduler", "tcp://10.1.2.3:8786", "--tls-ca-file", "a", "--tls-cert", "b",
+      "--tls-key", "c"], "not a tls:// address"),
+    (["--tls-cert", "b"], "none is given"),
+])
+def test_cli_refuses_mismatched_tls_options_before_any_work(argv, message, tmp_path, capsys,
+                                                           clients):
+    status = main(["recipe", "--output", str(tmp_path / "out"), "--quiet", *argv])
+    _, err = capsys.readouterr()
+    assert status == 2 and message in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists() and not clients
