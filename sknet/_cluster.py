@@ -10,16 +10,13 @@ import socket
 import warnings
 from urllib.parse import urlsplit
 
+from .exceptions import InsecureSchedulerWarning
+
 __all__ = [
-    "InsecureSchedulerWarning",
     "check_scheduler_options",
     "connect_scheduler",
     "is_loopback",
 ]
-
-
-class InsecureSchedulerWarning(UserWarning):
-    """A dask scheduler reached over plain TCP on another machine."""
 
 
 def is_loopback(host):

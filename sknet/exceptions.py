@@ -10,7 +10,9 @@ __all__ = [
     "DataScaleWarning",
     "DivergenceWarning",
     "InconsistentSknetVersionWarning",
+    "InsecureSchedulerWarning",
     "TrainingDivergedError",
+    "WorkerLostWarning",
 ]
 
 
@@ -73,3 +75,11 @@ class InconsistentSknetVersionWarning(UserWarning):
 
 class DataScaleWarning(UserWarning):
     """Inputs or targets are so large that training cannot behave well."""
+
+
+class InsecureSchedulerWarning(UserWarning):
+    """A dask scheduler on another machine is reached over plain, unencrypted TCP."""
+
+
+class WorkerLostWarning(RuntimeWarning):
+    """A dask worker died during a search and the stage it was running is rerun."""

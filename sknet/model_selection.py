@@ -18,6 +18,8 @@ scikit-learn estimator and runs on a dask cluster through joblib.
 
 import math
 import numbers
+import sys
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -27,6 +29,7 @@ from sklearn.model_selection._search import BaseSearchCV
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 
+from .exceptions import WorkerLostWarning
 from .layers import ACTIVATIONS
 from .training import propagate_interrupts
 
@@ -829,15 +832,41 @@ n_splits_, refit_time_, multimetric_
                     max_subtasks=len(candidates) * self.n_splits_,
                     sequential_subtasks=False,
                 ).call_on_fit_task_begin(estimator=self)
-            results = evaluate_candidates(
-                candidates,
-                more_results={"stage": [stage] * len(candidates)},
-                callback_ctx=stage_ctx,
-            )
+            results = self._evaluate_stage(evaluate_candidates, candidates, stage, stage_ctx)
             if stage_ctx is not None:
                 stage_ctx.call_on_fit_task_end(estimator=self)
         if search_ctx is not None:
             search_ctx.call_on_fit_task_end(estimator=self)
+
+    def _evaluate_stage(self, evaluate_candidates, candidates, stage, stage_ctx):
+        """Fit and score one stage's candidates, rerunning it if a dask worker dies.
+
+        joblib's dask backend scatters the data to one worker; when that
+        worker dies the data is gone and every fit of the call is cancelled.
+        scikit-learn records a call's results only once all of them are in,
+        so the stage is rerun whole (its data scattered afresh) and nothing
+        is counted twice; earlier stages are kept. Callbacks see the first
+        attempt's fits only.
+        """
+        for attempt in range(MAX_STAGE_RERUNS + 1):
+            try:
+                # scikit-learn's callback contexts take each fit once: a
+                # rerun's fits are not reported again
+                return evaluate_candidates(
+                    candidates,
+                    more_results={"stage": [stage] * len(candidates)},
+                    callback_ctx=stage_ctx if attempt == 0 else None,
+                )
+            except Exception as exc:
+                if attempt == MAX_STAGE_RERUNS or not _worker_lost(exc):
+                    raise
+                warnings.warn(
+                    f"Stage {stage}: a dask worker was lost ({type(exc).__name__}: "
+                    f"{exc}); rerunning the stage's {len(candidates)} candidates "
+                    f"(rerun {attempt + 1} of at most {MAX_STAGE_RERUNS}).",
+                    WorkerLostWarning,
+                    stacklevel=2,
+                )
 
     def _winners(self, results, stage):
         """Params of the ``top_k`` best successful candidates of ``stage``."""
@@ -890,6 +919,23 @@ def _check_bounds(low, high, *, log):
             f"Bounds must satisfy {'0 < ' if log else ''}low < high; got {low!r}, {high!r}."
         )
     return low, high
+
+
+#: How many times a stage is rerun after losing a dask worker before giving up.
+MAX_STAGE_RERUNS = 3
+
+
+def _worker_lost(exc):
+    """Whether ``exc`` is dask cancelling a call's fits because a worker died.
+
+    Not ``KilledWorker``: dask raises it for a task that brought down
+    several workers in turn, which a rerun would only repeat.
+    """
+    if "distributed" not in sys.modules:
+        return False
+    from distributed.client import FutureCancelledError
+
+    return isinstance(exc, FutureCancelledError)
 
 
 def _succeeded(results, scores):

@@ -4,13 +4,9 @@ import warnings
 
 import pytest
 
-from sknet._cluster import (
-    InsecureSchedulerWarning,
-    check_scheduler_options,
-    connect_scheduler,
-    is_loopback,
-)
+from sknet._cluster import check_scheduler_options, connect_scheduler, is_loopback
 from sknet.cli import main
+from sknet.exceptions import InsecureSchedulerWarning
 
 distributed = pytest.importorskip("dask.distributed")
 

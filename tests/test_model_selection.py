@@ -567,6 +567,88 @@ def test_dask_cluster_gives_the_local_result():
     )
 
 
+@pytest.mark.dask
+@pytest.mark.parametrize("everyone", [False, True], ids=["one worker", "every worker"])
+def test_a_search_survives_killed_workers(tmp_path, everyone):
+    """The first worker to score a candidate is killed (SIGKILL; its nanny
+    restarts it), or every worker at once, which loses every copy of the data
+    the client scattered. The search finishes with the undisturbed run's
+    results: dask reschedules the fits, or, when the data is gone, the stage
+    is rerun, counting nothing twice."""
+    distributed = pytest.importorskip("distributed")
+    import functools
+
+    import joblib
+
+    from helpers import score_or_kill_workers
+
+    from sknet.exceptions import WorkerLostWarning
+
+    X, y = load_iris(return_X_y=True)
+    sentinel = tmp_path / "killed"
+
+    def search():
+        return CoarseToFineSearchCV(
+            LogisticRegression(max_iter=300),
+            {"C": log_uniform(1e-4, 1e4), "fit_intercept": [True, False]},
+            n_stages=2, n_iter=6, top_k=2, cv=3, random_state=0,
+            scoring=functools.partial(score_or_kill_workers, sentinel=str(sentinel),
+                                      everyone=everyone),
+        )
+
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+        dashboard_address=None,
+    ) as cluster, distributed.Client(cluster):
+        with warnings.catch_warnings(record=True) as caught, joblib.parallel_backend("dask"):
+            warnings.simplefilter("always")
+            disturbed = search().fit(X, y)
+    assert sentinel.exists()  # workers did die
+    reruns = [w for w in caught if issubclass(w.category, WorkerLostWarning)]
+    if everyone:  # no copy of the scattered data survived: stage 0 was rerun
+        assert len(reruns) == 1 and "Stage 0" in str(reruns[0].message)
+    undisturbed = search().fit(X, y)  # outside dask, the scorer only scores
+    assert disturbed.cv_results_["params"] == undisturbed.cv_results_["params"]
+    assert len(disturbed.cv_results_["params"]) == 12
+    for key in ("mean_test_score", "split0_test_score", "stage"):
+        np.testing.assert_allclose(disturbed.cv_results_[key], undisturbed.cv_results_[key])
+    assert disturbed.best_params_ == undisturbed.best_params_
+
+
+def test_a_stage_whose_worker_died_is_rerun_once(monkeypatch):
+    """The rerun logic without a cluster: a call cancelled by dask is
+    repeated with the same candidates and a WorkerLostWarning; anything else,
+    and a fourth loss in a row, propagates."""
+    distributed = pytest.importorskip("distributed")
+    from distributed.client import FutureCancelledError
+
+    from sknet.exceptions import WorkerLostWarning
+
+    search = CoarseToFineSearchCV(LogisticRegression(), {"C": log_uniform(1e-2, 1e2)})
+    calls = []
+
+    def flaky(failures):
+        def evaluate(candidates, more_results, callback_ctx):
+            calls.append(list(candidates))
+            if failures:
+                raise failures.pop(0)
+            return {"params": candidates}
+        return evaluate
+
+    candidates = [{"C": 1.0}, {"C": 2.0}]
+    lost = FutureCancelledError("batch-1", reason="already forgotten")
+    with pytest.warns(WorkerLostWarning, match="Stage 1: a dask worker was lost"):
+        out = search._evaluate_stage(flaky([lost]), candidates, 1, None)
+    assert out == {"params": candidates} and calls == [candidates, candidates]
+    with pytest.raises(FutureCancelledError), warnings.catch_warnings():
+        warnings.simplefilter("ignore", WorkerLostWarning)
+        search._evaluate_stage(flaky([lost] * 4), candidates, 0, None)
+    with pytest.raises(distributed.KilledWorker):
+        search._evaluate_stage(flaky([distributed.KilledWorker("t", None, 3)]), candidates, 0, None)
+    with pytest.raises(ValueError):
+        search._evaluate_stage(flaky([ValueError("bad")]), candidates, 0, None)
+
+
 def test_new_activations_run_through_a_search():
     """gelu and silu, added as one class and one table entry, work in the
     search space like the others."""
