@@ -554,6 +554,24 @@ def test_partial_fit_validates_the_parameters_it_reads(iris):
     np.testing.assert_array_equal(est.network_.flat_params, weights)
 
 
+def test_partial_fit_revalidates_only_changed_parameters(iris, monkeypatch):
+    X, y = iris
+    est = MLPClassifier([8], random_state=0).partial_fit(X, y, classes=[0, 1, 2])
+    checks = []
+    real = MLPClassifier._validate_params
+    monkeypatch.setattr(MLPClassifier, "_validate_params",
+                        lambda self: checks.append(1) or real(self))
+    est.partial_fit(X, y)
+    est.partial_fit(X, y)
+    assert len(checks) == 1  # the first incremental call checks, the next one skips
+    est.set_params(learning_rate_init=0.002).partial_fit(X, y)
+    assert len(checks) == 2
+    est.hidden_layer_sizes.append(4)  # edited in place: seen, checked (and refused
+    with pytest.raises(ValueError, match="hidden_layer_sizes"):  # by the warm-start rule)
+        est.partial_fit(X, y)
+    assert len(checks) == 3
+
+
 def test_class_weights_that_zero_every_row_are_refused(iris):
     X, y = iris
     with pytest.raises(ValueError, match="at least one non-zero"):
