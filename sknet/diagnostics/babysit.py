@@ -11,7 +11,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils import check_array
 
 from ..training import propagate_interrupts
-from ._common import FAIL, OK, WARN, fresh, score, split_pipeline
+from ._common import FAIL, OK, WARN, fresh, loss_target, score, split_pipeline
 from .checks import check_initial_loss, check_overfit_small
 from .gradients import check_gradients
 from .lr_finder import find_learning_rate
@@ -90,21 +90,37 @@ RISING = 1.1
 LARGE_GAP = 1.5
 
 
-def _gap_step(history):
-    """The lecture's train / validation gap, read from ``history_``.
+def _gap_step(train_loss, val):
+    """The lecture's train / validation gap.
 
-    The training loss is the epoch's mean mini-batch loss (with the L2 term,
-    as ``loss_curve_``); the validation loss is measured at the epoch's end
-    without it. A validation loss rising from its best epoch, or well above
-    the training loss, is overfitting; none at all suggests more capacity.
+    Parameters
+    ----------
+    train_loss : float
+        The training rows' loss at the end, measured as the validation loss
+        is: without the L2 term, in evaluation mode (no dropout).
+        ``history_['loss']`` includes the penalty and dropout's noise, which
+        can put it above a validation loss that is many times the fit's.
+    val : list of float
+        ``history_['val_loss']``.
+
+    Returns
+    -------
+    (verdict, message) or None
+        None when there is no finite validation loss to compare.
+
+    Notes
+    -----
+    A validation loss rising from its best epoch, or well above the
+    training loss, is overfitting; none at all suggests more capacity.
     """
-    train, val = history["loss"], history.get("val_loss", [])
-    if not val or not np.isfinite(val[-1]) or not np.isfinite(train[-1]):
+    if not val or not np.isfinite(val[-1]) or not np.isfinite(train_loss):
         return None
+    train = [train_loss]
     best = int(np.argmin(val))
     text = (
-        f"last epoch: training loss {train[-1]:.3g}, validation loss {val[-1]:.3g} "
-        f"(best {val[best]:.3g} at epoch {best + 1} of {len(val)})"
+        f"at the end: training loss {train[-1]:.3g}, validation loss {val[-1]:.3g} "
+        f"(best {val[best]:.3g} at epoch {best + 1} of {len(val)}; both without "
+        "the L2 term and dropout)"
     )
     if val[-1] > RISING * val[best]:
         return WARN, text + (
@@ -148,11 +164,12 @@ def babysit(
     7. ``n_epochs`` epochs with ``track_training=True``: is the loss going
        down, are ReLUs dying or units saturating, is the update-to-weight
        ratio near 1e-3 (:func:`advise_on_layers`)?
-    8. the train / validation gap, read from that fit's ``history_``
-       (``'loss'`` against ``'val_loss'``), when it had validation rows:
-       ``X_val`` and ``y_val``, or the estimator's ``early_stopping`` split.
-       A validation loss 10% above its best epoch, or 1.5 times the
-       training loss, is overfitting (WARN); no gap suggests more capacity.
+    8. the train / validation gap, when that fit had validation rows
+       (``X_val`` and ``y_val``, or the estimator's ``early_stopping``
+       split): its ``history_['val_loss']`` against the training rows' loss
+       at the end, both without the L2 term and dropout. A validation loss
+       10% above its best epoch, or 1.5 times the training loss, is
+       overfitting (WARN); no gap suggests more capacity.
 
     Parameters
     ----------
@@ -278,7 +295,10 @@ def babysit(
         else:
             text += "."
         add("training", verdict, text)
-        gap = _gap_step(est.history_)
+        gap = None
+        if est.history_.get("val_loss"):
+            train_loss = est.network_.evaluate_loss(X, loss_target(est, y, X.dtype))
+            gap = _gap_step(train_loss, est.history_["val_loss"])
         if gap is not None:
             add("train / validation gap", *gap)
 
