@@ -52,6 +52,27 @@ SCRIPT = textwrap.dedent(
                 assert "computes with numpy" in str(exc), exc
             else:
                 raise AssertionError(f"{name} predicted on array_api_strict input")
+        # the other inputs are checked alike
+        X_xp, y_xp = xp.asarray(X), xp.asarray(y)
+        for est, kwargs in [
+            (MLPClassifier(max_iter=2), dict(X=X, y=y_xp)),
+            (MLPRegressor(max_iter=2), dict(X=X, y=y_xp)),
+            (MLPClassifier(max_iter=2), dict(X=X, y=y, X_val=X_xp, y_val=y)),
+            (MLPClassifier(max_iter=2), dict(X=X, y=y, sample_weight=xp.ones(40))),
+        ]:
+            try:
+                est.fit(**kwargs)
+            except TypeError as exc:
+                assert "computes with numpy" in str(exc), exc
+            else:
+                raise AssertionError(f"{type(est).__name__} took {sorted(kwargs)}")
+        from sknet.diagnostics import babysit
+        try:
+            babysit(MLPClassifier(), X_xp, y_xp)
+        except TypeError as exc:
+            assert "babysit computes with numpy" in str(exc), exc
+        else:
+            raise AssertionError("babysit took array_api_strict input")
     print("ok")
     """
 )

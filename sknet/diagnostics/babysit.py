@@ -10,6 +10,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.pipeline import Pipeline
 from sklearn.utils import check_array
 
+from .._array_api import check_numpy_input
 from ..training import propagate_interrupts
 from ._common import FAIL, OK, WARN, fresh, loss_target, score, split_pipeline
 from .checks import check_initial_loss, check_overfit_small
@@ -216,6 +217,7 @@ def babysit(
     """
     if (X_val is None) != (y_val is None):
         raise ValueError("X_val and y_val are given together or not at all.")
+    check_numpy_input(X, "babysit", y, X_val, y_val)
     if isinstance(estimator, Pipeline) and len(estimator) > 1:
         # fit the earlier steps once, so X and X_val go through the same ones
         head = clone(estimator[:-1]).fit(X, y)

@@ -209,7 +209,7 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
     # fitting
     # ------------------------------------------------------------------
     def _fit(self, X, y, sample_weight=None, incremental=False, classes=None, validation=None):
-        check_numpy_input(X, self)
+        check_numpy_input(X, self, y, sample_weight, *(validation or ()))
         first_pass = not hasattr(self, "network_") or (not self.warm_start and not incremental)
         if incremental and not first_pass:
             # scikit-learn validates partial_fit's parameters on the first call
