@@ -154,7 +154,10 @@ def _convert_classifier(scope, operator, container):
         binary = graph.op("Binarizer", [scores], domain="ai.onnx.ml", threshold=0.5)
         graph.op("Cast", [binary], output=label_out, to=onnx_proto.TensorProto.INT64)
         return
-    if est.n_outputs_ == 1:  # one sigmoid column: p(classes_[1])
+    if len(est.classes_) == 1:  # one class seen in fit: a column of ones
+        ones = graph.op("Add", [graph.op("Mul", [scores, graph.const(0.0)]), graph.const(1.0)])
+        graph.op("Identity", [ones], output=proba_out)
+    elif est.n_outputs_ == 1:  # one sigmoid column: p(classes_[1])
         negative = graph.op("Sub", [graph.const(1.0), scores])
         graph.op("Concat", [negative, scores], output=proba_out, axis=1)
     else:
@@ -171,6 +174,14 @@ def _convert_classifier(scope, operator, container):
     best = graph.op("ArgMax", [proba_out], axis=1)
     picked = graph.op("ArrayFeatureExtractor", [classes_name, best], domain="ai.onnx.ml")
     graph.op("Reshape", [picked, graph.const([-1], "shape", np.int64)], output=label_out)
+
+
+def _classifier_shapes(operator):
+    calculate_linear_classifier_output_shapes(operator)
+    est = operator.raw_operator
+    if len(est.classes_) == 1 and est._label_binarizer.y_type_ != "multilabel-indicator":
+        proba = operator.outputs[1]
+        proba.type = proba.type.__class__([operator.inputs[0].get_first_dimension(), 1])
 
 
 def _regressor_shapes(operator):
@@ -238,8 +249,7 @@ def register():
     True
     """
     options = {"zipmap": [True, False, "columns"], "nocl": [True, False]}
-    update_registered_converter(MLPClassifier, "SknetMLPClassifier",
-                                calculate_linear_classifier_output_shapes,
+    update_registered_converter(MLPClassifier, "SknetMLPClassifier", _classifier_shapes,
                                 _convert_classifier, options=options)
     update_registered_converter(MLPRegressor, "SknetMLPRegressor", _regressor_shapes,
                                 _convert_regressor)

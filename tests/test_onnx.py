@@ -64,6 +64,16 @@ def test_classifier_labels_binary_strings_multilabel_dropout_and_float64():
     np.testing.assert_allclose(proba, clf64.predict_proba(X64), rtol=1e-10, atol=1e-12)
 
 
+def test_classifier_of_one_class_gives_a_column_of_ones():
+    clf = fitted(MLPClassifier((4,), max_iter=5, random_state=0), X, np.full(len(X), 7))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no shape mismatch between graph and outputs
+        label, proba = run(clf, X, zipmap=False)
+    assert proba.shape == (len(X), 1)
+    np.testing.assert_array_equal(proba, clf.predict_proba(X))
+    np.testing.assert_array_equal(label, clf.predict(X))
+
+
 @pytest.mark.parametrize("params", [
     {},
     {"loss": "poisson"},
