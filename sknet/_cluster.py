@@ -6,6 +6,7 @@ authenticated, which is fine on one machine and a risk anywhere else.
 """
 
 import ipaddress
+import os
 import socket
 import warnings
 from urllib.parse import urlsplit
@@ -60,9 +61,12 @@ def check_scheduler_options(address, tls_ca_file=None, tls_cert=None, tls_key=No
     Raises
     ------
     ValueError
-        If only some of the TLS files are given, if they are given with a
-        plain-TCP address, or if a ``tls://`` address comes without them.
+        If the address is empty, if only some of the TLS files are given or
+        one does not exist, if they are given with a plain-TCP address, or if
+        a ``tls://`` address comes without them.
     """
+    if not address.strip():
+        raise ValueError("the dask scheduler address is empty.")
     files = (tls_ca_file, tls_cert, tls_key)
     scheme = urlsplit(address).scheme if "://" in address else "tcp"
     if any(files) and not all(files):
@@ -75,6 +79,9 @@ def check_scheduler_options(address, tls_ca_file=None, tls_cert=None, tls_key=No
         raise ValueError(
             f"{address!r} is a tls:// address: give --tls-ca-file, --tls-cert and --tls-key."
         )
+    for flag, path in zip(("--tls-ca-file", "--tls-cert", "--tls-key"), files):
+        if path is not None and not os.path.isfile(path):
+            raise ValueError(f"{flag} {path}: no such file.")
     return scheme
 
 

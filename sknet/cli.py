@@ -901,8 +901,12 @@ def _fit_search(search, X, y, args):
                     tls_cert=args.tls_cert,
                     tls_key=args.tls_key,
                 )
-            except (OSError, TimeoutError, ValueError) as exc:
-                raise InputError(f"cannot connect to the dask scheduler {args.scheduler}: {exc}")
+            except Exception as exc:  # noqa: BLE001 (dask's handshake raises anything)
+                raise InputError(
+                    f"cannot connect to the dask scheduler {args.scheduler} "
+                    f"({type(exc).__name__}: {exc}); is it a scheduler's address "
+                    "(port 8786 by default), not the dashboard's?"
+                )
             try:
                 with joblib.parallel_backend("dask"):
                     search.fit(X, y)
@@ -1212,7 +1216,7 @@ def main(argv=None):
     args.argv = argv[1:]
     tls = (args.tls_ca_file, args.tls_cert, args.tls_key)
     try:
-        if args.scheduler:
+        if args.scheduler is not None:
             check_scheduler_options(args.scheduler, *tls)
         elif any(tls):
             raise ValueError("the --tls-* files apply to a tls:// --scheduler, and none is given.")

@@ -81,6 +81,9 @@ def test_mismatched_tls_options_are_refused(address, files, message):
     (["--scheduler", "tcp://10.1.2.3:8786", "--tls-ca-file", "a", "--tls-cert", "b",
       "--tls-key", "c"], "not a tls:// address"),
     (["--tls-cert", "b"], "none is given"),
+    (["--scheduler", ""], "address is empty"),
+    (["--scheduler", "tls://10.1.2.3:8786", "--tls-ca-file", "missing-ca.pem", "--tls-cert",
+      "b", "--tls-key", "c"], "--tls-ca-file missing-ca.pem: no such file"),
 ])
 def test_cli_refuses_mismatched_tls_options_before_any_work(argv, message, tmp_path, capsys,
                                                            clients):
@@ -88,3 +91,22 @@ def test_cli_refuses_mismatched_tls_options_before_any_work(argv, message, tmp_p
     _, err = capsys.readouterr()
     assert status == 2 and message in err and "Traceback" not in err
     assert not (tmp_path / "out").exists() and not clients
+
+
+def test_cli_reports_a_failed_handshake_as_an_input_error(tmp_path, capsys, monkeypatch):
+    """Something else answering on the port makes dask's handshake raise
+    anything (a MemoryError for a 3 EiB 'message' from an HTTP proxy): the
+    command exits 2 with the usual message, not a traceback."""
+    import sknet.cli
+
+    def handshake(*args, **kwargs):
+        raise MemoryError("Unable to allocate 3.07 EiB")
+
+    monkeypatch.setattr(sknet.cli, "connect_scheduler", handshake)
+    status = main(["recipe", "iris", "--budget-fits", "6", "--cv", "2", "--max-iter", "5",
+                   "--output", str(tmp_path / "out"), "--quiet",
+                   "--scheduler", "tcp://127.0.0.1:8787"])
+    _, err = capsys.readouterr()
+    assert status == 2 and "Traceback" not in err
+    assert "cannot connect to the dask scheduler tcp://127.0.0.1:8787 (MemoryError" in err
+    assert "not the dashboard's" in err
