@@ -38,9 +38,11 @@ def trusted_types():
     Pass the list as ``skops.io.load(..., trusted=trusted_types())``. It holds
     only sknet's own classes (estimators, transformers, the network, its
     layers and loss, the update rule, the learning-rate schedule and the
-    training state); skops trusts numpy and scikit-learn's types itself.
-    Check ``skops.io.get_untrusted_types(file=...)`` against it before
-    loading a file from elsewhere: anything else in a file is not sknet's.
+    training state). skops trusts numpy's types and most of
+    scikit-learn's estimators itself, but not every scikit-learn type (a
+    fitted ``GridSearchCV`` also holds a scorer and a splitter). Compare
+    ``skops.io.get_untrusted_types(file=...)`` with it before loading a file
+    from elsewhere: whatever else is listed is not sknet's to vouch for.
 
     Returns
     -------

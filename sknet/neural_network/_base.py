@@ -463,8 +463,11 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
             Validation rows, scikit-learn's name (``HistGradientBoosting*``):
             early stopping watches them instead of splitting off
             ``validation_fraction``; without early stopping their loss and
-            score are recorded each epoch (``history_``). In a Pipeline, pass
-            ``transform_input=["X_val"]`` so the earlier steps transform them.
+            score are recorded each epoch (``history_``). In a Pipeline, as
+            for ``HistGradientBoosting*``: ``sklearn.set_config(
+            enable_metadata_routing=True)``, ``est.set_fit_request(X_val=True,
+            y_val=True)``, and ``Pipeline(..., transform_input=["X_val"])`` so
+            the earlier steps transform them.
             Ignored by ``solver='lbfgs'``.
         y_val : array-like of shape (n_val,) or (n_val, n_outputs), default=None
             Their targets.
