@@ -8,6 +8,7 @@ authenticated, which is fine on one machine and a risk anywhere else.
 import ipaddress
 import os
 import socket
+import threading
 import warnings
 from urllib.parse import urlsplit
 
@@ -117,7 +118,7 @@ def connect_scheduler(address, *, tls_ca_file=None, tls_cert=None, tls_key=None,
         travel are neither encrypted nor authenticated, so whoever reaches
         the scheduler's port can run code here.
     """
-    from dask.distributed import Client, Security
+    from dask.distributed import Security
 
     scheme = check_scheduler_options(address, tls_ca_file, tls_cert, tls_key)
     if scheme == "tls":
@@ -127,7 +128,7 @@ def connect_scheduler(address, *, tls_ca_file=None, tls_cert=None, tls_key=None,
             tls_client_key=tls_key,
             require_encryption=True,
         )
-        return Client(address, security=security, timeout=timeout)
+        return _client_within(timeout, address, security=security)
     host = urlsplit(address if "://" in address else f"tcp://{address}").hostname or ""
     if not is_loopback(host):
         warnings.warn(
@@ -138,4 +139,33 @@ def connect_scheduler(address, *, tls_ca_file=None, tls_cert=None, tls_key=None,
             InsecureSchedulerWarning,
             stacklevel=2,
         )
-    return Client(address, timeout=timeout)
+    return _client_within(timeout, address)
+
+
+def _client_within(timeout, address, **kwargs):
+    """``Client(address, timeout=timeout, **kwargs)``, given up after twice the timeout.
+
+    dask's timeout covers the connection, not the handshake after it: a
+    server that accepts and never answers (a dashboard or proxy port) would
+    hang the client forever. The attempt runs in a daemon thread, which a
+    hung handshake leaves behind without keeping the process alive.
+    """
+    from dask.distributed import Client
+    from dask.utils import parse_timedelta
+
+    outcome = {}
+
+    def connect():
+        try:
+            outcome["client"] = Client(address, timeout=timeout, **kwargs)
+        except BaseException as exc:  # handed to the caller below
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=connect, name="sknet-dask-connect", daemon=True)
+    thread.start()
+    thread.join(2 * parse_timedelta(timeout) + 1)
+    if thread.is_alive():
+        raise TimeoutError(f"no dask handshake from {address} within {timeout} (twice over)")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["client"]

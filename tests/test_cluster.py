@@ -110,3 +110,22 @@ def test_cli_reports_a_failed_handshake_as_an_input_error(tmp_path, capsys, monk
     assert status == 2 and "Traceback" not in err
     assert "cannot connect to the dask scheduler tcp://127.0.0.1:8787 (MemoryError" in err
     assert "not the dashboard's" in err
+
+
+def test_a_port_that_never_answers_the_handshake_times_out():
+    """A server that accepts and stays silent (a dashboard or proxy port)
+    hung dask's Client forever; the connection now gives up."""
+    import socket
+    import time
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    port = server.getsockname()[1]
+    try:
+        start = time.monotonic()
+        with pytest.raises((TimeoutError, OSError)):
+            connect_scheduler(f"tcp://127.0.0.1:{port}", timeout="1s")
+        assert time.monotonic() - start < 30
+    finally:
+        server.close()
