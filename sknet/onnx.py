@@ -148,13 +148,12 @@ def _convert_classifier(scope, operator, container):
     x = graph.op("Cast", [operator.inputs[0].full_name], to=graph.proto_dtype)
     scores = _network_scores(graph, est.network_, x)
     label_out, proba_out = operator.outputs[0].full_name, operator.outputs[1].full_name
-    multilabel = est._label_binarizer.y_type_ == "multilabel-indicator"
-    if multilabel:
+    if est._multilabel:
         graph.op("Identity", [scores], output=proba_out)
         binary = graph.op("Binarizer", [scores], domain="ai.onnx.ml", threshold=0.5)
         graph.op("Cast", [binary], output=label_out, to=onnx_proto.TensorProto.INT64)
         return
-    if len(est.classes_) == 1:  # one class seen in fit: a column of ones
+    if est._single_class:  # a column of ones, as predict_proba
         ones = graph.op("Add", [graph.op("Mul", [scores, graph.const(0.0)]), graph.const(1.0)])
         graph.op("Identity", [ones], output=proba_out)
     elif est.n_outputs_ == 1:  # one sigmoid column: p(classes_[1])
@@ -179,7 +178,7 @@ def _convert_classifier(scope, operator, container):
 def _classifier_shapes(operator):
     calculate_linear_classifier_output_shapes(operator)
     est = operator.raw_operator
-    if len(est.classes_) == 1 and est._label_binarizer.y_type_ != "multilabel-indicator":
+    if est._single_class:
         proba = operator.outputs[1]
         proba.type = proba.type.__class__([operator.inputs[0].get_first_dimension(), 1])
 

@@ -55,8 +55,37 @@ def split_pipeline(estimator, X, y=None, *, fit):
     TypeError
         If the Pipeline's last step is not an MLP estimator of sknet.
     """
+    last, X, _ = pipeline_parts(estimator, X, y, fit=fit)
+    return last, X
+
+
+def pipeline_parts(estimator, X, y=None, *, fit):
+    """:func:`split_pipeline`, and the transformation it applied, for other rows.
+
+    Parameters
+    ----------
+    estimator : estimator or Pipeline
+    X : array-like of shape (n_samples, n_features)
+    y : array-like, default=None
+    fit : bool
+
+    Returns
+    -------
+    estimator : estimator
+        The last step.
+    X : array-like
+        ``X`` after the earlier steps.
+    transform : callable
+        The same earlier steps (as fitted on ``X`` when ``fit``) for other
+        rows, such as validation rows; the identity without a Pipeline.
+
+    Raises
+    ------
+    TypeError
+        If the Pipeline's last step is not an MLP estimator of sknet.
+    """
     if not isinstance(estimator, Pipeline):
-        return estimator, X
+        return estimator, X, lambda rows: rows
     last = estimator.steps[-1][1]
     if not hasattr(last, "network_") and not hasattr(type(last), "initialize"):
         raise TypeError(
@@ -64,11 +93,14 @@ def split_pipeline(estimator, X, y=None, *, fit):
             "an sknet MLPClassifier or MLPRegressor there."
         )
     head = estimator[:-1]
+    if not len(head):
+        return last, X, lambda rows: rows
     if fit:
-        X = clone(head).fit_transform(X, y)
-    elif len(head):
+        head = clone(head)
+        X = head.fit_transform(X, y)
+    else:
         X = head.transform(X)
-    return last, X
+    return last, X, head.transform
 
 
 def fresh(estimator, **params):

@@ -5,14 +5,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.pipeline import Pipeline
 from sklearn.utils import check_array
 
 from .._array_api import check_numpy_input
 from ..training import propagate_interrupts
-from ._common import FAIL, OK, WARN, fresh, loss_target, score, split_pipeline
+from ._common import FAIL, OK, WARN, fresh, loss_target, pipeline_parts, score
 from .checks import check_initial_loss, check_overfit_small
 from .gradients import check_gradients
 from .lr_finder import find_learning_rate
@@ -116,10 +114,9 @@ def _gap_step(train_loss, val):
     """
     if not val or not np.isfinite(val[-1]) or not np.isfinite(train_loss):
         return None
-    train = [train_loss]
     best = int(np.argmin(val))
     text = (
-        f"at the end: training loss {train[-1]:.3g}, validation loss {val[-1]:.3g} "
+        f"at the end: training loss {train_loss:.3g}, validation loss {val[-1]:.3g} "
         f"(best {val[best]:.3g} at epoch {best + 1} of {len(val)}; both without "
         "the L2 term and dropout)"
     )
@@ -129,12 +126,12 @@ def _gap_step(train_loss, val):
             "Stop earlier (early_stopping, scoring='loss') or regularize more "
             "(alpha, weight_decay, dropout)."
         )
-    if val[-1] > LARGE_GAP * train[-1]:
+    if val[-1] > LARGE_GAP * train_loss:
         return WARN, text + (
             f"; validation above {LARGE_GAP:g}x training: a large gap, overfitting. "
             "Regularize more (alpha, weight_decay, dropout) or get more data."
         )
-    if val[-1] < 1.05 * train[-1]:
+    if val[-1] < 1.05 * train_loss:
         return OK, text + "; no gap: the model may have room for more capacity."
     return OK, text + "; a moderate gap."
 
@@ -218,13 +215,10 @@ def babysit(
     if (X_val is None) != (y_val is None):
         raise ValueError("X_val and y_val are given together or not at all.")
     check_numpy_input(X, "babysit", y, X_val, y_val)
-    if isinstance(estimator, Pipeline) and len(estimator) > 1:
-        # fit the earlier steps once, so X and X_val go through the same ones
-        head = clone(estimator[:-1]).fit(X, y)
-        estimator = Pipeline([*head.steps, estimator.steps[-1]])
-        if X_val is not None:
-            X_val = head.transform(X_val)
-    estimator, X = split_pipeline(estimator, X, y, fit=False)
+    # X_val goes through the earlier steps as fitted on X
+    estimator, X, transform = pipeline_parts(estimator, X, y, fit=True)
+    if X_val is not None:
+        X_val = transform(X_val)
     X = check_array(X, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32))
     validation = {} if X_val is None else {"X_val": X_val, "y_val": y_val}
     steps, results = [], {}

@@ -191,10 +191,19 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         )
         return target, n_outputs
 
+    @property
+    def _multilabel(self):
+        return self._label_binarizer.y_type_ == "multilabel-indicator"
+
+    @property
+    def _single_class(self):
+        """One class seen in fit (not multilabel): probabilities are a column of ones."""
+        return len(self.classes_) == 1 and not self._multilabel
+
     def _apply_class_weight(self, target, sample_weight, incremental):
         if self.class_weight is None:
             return sample_weight
-        if self._label_binarizer.y_type_ == "multilabel-indicator":
+        if self._multilabel:
             raise ValueError("class_weight is not supported for multilabel y.")
         if incremental and self.class_weight == "balanced":
             raise ValueError(
@@ -315,7 +324,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         """
         check_is_fitted(self)
         y_pred = self._checked_forward(X)
-        if len(self.classes_) == 1 and self._label_binarizer.y_type_ != "multilabel-indicator":
+        if self._single_class:
             return np.ones((y_pred.shape[0], 1), dtype=y_pred.dtype)
         if self.out_activation_ == "logistic":
             # A sigmoid rounds to exactly 0 or 1 beyond |z| ~ 37; no finite
