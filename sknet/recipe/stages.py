@@ -1,0 +1,623 @@
+"""The recipe's stages: functions over one shared :class:`RecipeContext`.
+
+Each stage reads what earlier stages put in the context, adds its own
+results and its report section, and returns the summary of its progress
+line. :data:`STAGES` lists them in order; the progress count comes from it.
+"""
+
+import os
+import platform
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import models
+from .data import load_dataset
+from .report import (
+    ChecksSection,
+    DataSection,
+    FinalSection,
+    FinderSection,
+    PreprocessSection,
+    SearchSection,
+    SplitSection,
+    TestSection,
+    Verdict,
+)
+from .search import (
+    fit_final,
+    learning_rate_range,
+    quiet_search_warnings,
+    search_backend,
+    stage_plan,
+)
+
+__all__ = ["RecipeContext", "STAGES"]
+
+
+@dataclass
+class RecipeContext:
+    """What the stages share: the inputs, the data, the models and the report."""
+
+    X: object
+    y: object
+    config: object
+    report: object
+    progress: object
+    t_start: float = field(default_factory=time.perf_counter)
+    ds: object = None
+    columns: object = None           # the pipeline's first step
+    column_plans: list = None
+    X_train: object = None
+    X_test: object = None
+    y_train: np.ndarray = None
+    y_test: np.ndarray = None
+    scalers: dict = None
+    Xp: np.ndarray = None            # preprocessed training part, for the checks
+    y_check: np.ndarray = None       # the target as the network sees it
+    finder: object = None
+    lr_range: tuple = None
+    scoring: str = None
+    search: object = None
+    default_params: dict = None
+    model: object = None
+    baselines: list = None
+
+    @property
+    def classification(self):
+        return self.ds.classification
+
+    @property
+    def step(self):
+        return models.mlp_step(self.classification)
+
+    def estimator(self, **params):
+        from .. import MLPClassifier, MLPRegressor
+
+        cls = MLPClassifier if self.classification else MLPRegressor
+        return cls(random_state=self.config.random_state, **params)
+
+    def pipeline(self, mlp, scaler=None):
+        scaler = scaler if scaler is not None else next(iter(self.scalers.values()))
+        return models.make_pipeline(self.columns, scaler, self.config.whiten, mlp,
+                                    classification=self.classification)
+
+    def cv(self):
+        from sklearn.model_selection import KFold, StratifiedKFold
+
+        splitter = StratifiedKFold if self.classification else KFold
+        return splitter(n_splits=self.config.cv, shuffle=True,
+                        random_state=self.config.random_state)
+
+    def elapsed(self):
+        return time.perf_counter() - self.t_start
+
+
+# --------------------------------------------------------------------------
+# 1. data
+# --------------------------------------------------------------------------
+
+
+def stage_data(ctx):
+    cfg = ctx.config
+    ds = ctx.ds = load_dataset(ctx.X, ctx.y, target=cfg.target, task=cfg.task,
+                               test_size=cfg.test_size, cv=cfg.cv)
+    ctx.columns, ctx.column_plans = models.column_step(ds)
+    ctx.scoring, scoring_reason = models.resolve_scoring(cfg.scoring, ds)
+    ctx.scoring_reason = scoring_reason
+    section = DataSection(
+        name=ds.name, source=ds.source, task=ds.task, task_reason=ds.task_reason,
+        target=ds.target_name, n_samples=int(len(ds.y)), n_columns=int(ds.X.shape[1]),
+        columns=[p.to_dict() for p in ctx.column_plans or []], read_info=ds.read_info,
+        notes=list(ds.notes), imbalanced=bool(ds.imbalanced),
+    )
+    if ds.classification:
+        classes, counts = ds.class_counts()
+        section.classes = {str(c): int(n) for c, n in zip(classes, counts)}
+        summary = f"{len(ds.y)} samples, {ds.X.shape[1]} columns, {len(classes)} classes"
+        if ds.imbalanced:
+            summary += f" (imbalanced: scored by {ctx.scoring.replace('_', ' ')})"
+    else:
+        section.target_mean, section.target_std = float(ds.y.mean()), float(ds.y.std())
+        summary = f"{len(ds.y)} samples, {ds.X.shape[1]} columns, regression target"
+    ctx.report.data = section
+    ctx.progress.say(f"      task: {ds.task} ({ds.task_reason})")
+    for plan in ctx.column_plans or []:
+        if not plan.kept or plan.kind != "numeric":
+            ctx.progress.say(f"      column {plan.name!r}: {plan.kind}, {plan.treatment}")
+    for note in ds.notes:
+        ctx.progress.say(f"      note: {note}")
+    return summary
+
+
+# --------------------------------------------------------------------------
+# 2. split
+# --------------------------------------------------------------------------
+
+
+def stage_split(ctx):
+    from sklearn.model_selection import train_test_split
+
+    ds, cfg = ctx.ds, ctx.config
+    ctx.X_train, ctx.X_test, ctx.y_train, ctx.y_test = train_test_split(
+        ds.X, ds.y, test_size=cfg.test_size,
+        stratify=ds.y if ds.classification else None, random_state=cfg.random_state,
+    )
+    ctx.report.split = SplitSection(
+        n_train=int(len(ctx.y_train)), n_test=int(len(ctx.y_test)),
+        stratified=ds.classification, test_size=cfg.test_size,
+    )
+    return (f"{len(ctx.y_train)} training / {len(ctx.y_test)} test samples"
+            + (" (stratified)" if ds.classification else ""))
+
+
+# --------------------------------------------------------------------------
+# 3. preprocessing
+# --------------------------------------------------------------------------
+
+
+def _summary_stats(X):
+    mean, std = X.mean(axis=0), X.std(axis=0)
+    return {
+        "mean_abs_feature_mean": float(np.mean(np.abs(mean))),
+        "max_abs_feature_mean": float(np.max(np.abs(mean))),
+        "min_feature_std": float(std.min()),
+        "max_feature_std": float(std.max()),
+    }
+
+
+def stage_preprocess(ctx):
+    from sklearn.base import clone
+
+    cfg = ctx.config
+    ctx.scalers = models.scalers_for(cfg.scaling, table=ctx.ds.is_table)
+    first = next(iter(ctx.scalers))
+    prep = models.make_pipeline(ctx.columns, ctx.scalers[first], cfg.whiten, "passthrough",
+                                classification=True)
+    ctx.Xp = prep.fit_transform(ctx.X_train)
+    columns_only = (prep.named_steps["columns"] if not isinstance(ctx.columns, str)
+                    else None)
+    raw = columns_only.transform(ctx.X_train) if columns_only is not None else ctx.X_train
+    ctx.report.data.n_features = int(ctx.Xp.shape[1])
+    ctx.report.preprocess = section = PreprocessSection(
+        scaling_choices=list(ctx.scalers), whiten=cfg.whiten, checked_with=first,
+        before=_summary_stats(np.asarray(raw, dtype=float)), after=_summary_stats(ctx.Xp),
+    )
+    if ctx.classification:
+        ctx.y_check = ctx.y_train
+    else:
+        ctx.y_check = (ctx.y_train - ctx.y_train.mean()) / ctx.y_train.std()
+    if len(ctx.scalers) > 1:
+        ctx.progress.say(f"      scaling: the search chooses between "
+                         f"{' and '.join(ctx.scalers)}; the checks below use {first}")
+    del clone
+    return (
+        f"{ctx.Xp.shape[1]} features; {first}"
+        f"{' + ' + cfg.whiten + ' whitening' if cfg.whiten != 'none' else ''}: "
+        f"feature means up to {section.before['max_abs_feature_mean']:.3g} -> "
+        f"{section.after['max_abs_feature_mean']:.2g}, stds "
+        f"{section.after['min_feature_std']:.2g}..{section.after['max_feature_std']:.2g}"
+    )
+
+
+# --------------------------------------------------------------------------
+# 4. sanity checks
+# --------------------------------------------------------------------------
+
+
+def _base(ctx):
+    width = int(min(100, ctx.config.max_width))
+    return width, ctx.estimator(hidden_layer_sizes=(width,))
+
+
+def stage_checks(ctx):
+    from ..diagnostics import check_initial_loss, check_overfit_small
+
+    width, base = _base(ctx)
+    initial = check_initial_loss(base, ctx.Xp, ctx.y_check)
+    overfit = check_overfit_small(base, ctx.Xp, ctx.y_check,
+                                  random_state=ctx.config.random_state)
+    ctx.report.checks = ChecksSection(
+        width=width,
+        initial_loss=Verdict(initial.verdict, initial.message, {
+            "loss": initial.data_loss, "expected": initial.expected,
+            "expected_formula": initial.expected_formula}),
+        overfit_small=Verdict(overfit.verdict, overfit.message, {
+            "n_samples": overfit.n_samples, "train_score": overfit.train_score,
+            "initial_loss": overfit.initial_loss, "final_loss": overfit.final_loss}),
+    )
+    ctx.progress.say(f"      {initial.message}")
+    ctx.progress.say(f"      {overfit.message}")
+    return f"initial loss {initial.verdict}, overfit a tiny subset {overfit.verdict}"
+
+
+# --------------------------------------------------------------------------
+# 5. learning-rate finder
+# --------------------------------------------------------------------------
+
+
+def stage_finder(ctx):
+    from ..diagnostics import find_learning_rate
+
+    _, base = _base(ctx)
+    finder = ctx.finder = find_learning_rate(base, ctx.Xp, ctx.y_check,
+                                             random_state=ctx.config.random_state)
+    ctx.lr_range, reason = learning_rate_range(finder)
+    ctx.report.finder = FinderSection(
+        verdict=finder.verdict, message=finder.message, suggested_lr=finder.suggested_lr,
+        lr_min_loss=finder.lr_min_loss, search_range=tuple(ctx.lr_range), range_reason=reason,
+        learning_rates=finder.learning_rates, smoothed_losses=finder.smoothed_losses,
+    )
+    low, high = ctx.lr_range
+    return (f"suggested learning rate {finder.suggested_lr:.2g}; searching {low:.2g} .. "
+            f"{high:.2g} ({reason})")
+
+
+# --------------------------------------------------------------------------
+# 6. search
+# --------------------------------------------------------------------------
+
+
+def _space(ctx):
+    from ..model_selection import mlp_search_space
+
+    cfg, step = ctx.config, ctx.step
+    space = mlp_search_space(
+        prefix=step,
+        learning_rate_init=ctx.lr_range,
+        alpha=(1e-6, 1.0),
+        width=(min(32, cfg.max_width), cfg.max_width),
+        depth=tuple(range(1, cfg.max_depth + 1)),
+        init=None,
+        batch_norm=(False, True),
+        dropout=(0.0, 0.5),
+    )
+    if len(ctx.scalers) > 1:
+        space[step.replace("mlp__", "scale")] = list(ctx.scalers.values())
+    if ctx.ds.imbalanced:
+        space[f"{step}class_weight"] = [None, "balanced"]
+    return space
+
+
+def _n_workers(cfg):
+    cpus = os.cpu_count() or 1
+    if cfg.scheduler:
+        return cpus
+    if not cfg.n_jobs:
+        return 1
+    return max(1, cpus + 1 + cfg.n_jobs if cfg.n_jobs < 0 else min(cfg.n_jobs, cpus))
+
+
+def _pilot(ctx, pipe, space, epochs):
+    """Time one short fit of a mid-sized candidate on one fold."""
+    import warnings
+
+    from sklearn.base import clone
+
+    step = ctx.step
+    train, _ = next(ctx.cv().split(ctx.X_train, ctx.y_train))
+    hidden = space[f"{step}hidden_layer_sizes"]
+    width = int(round(np.sqrt(hidden.width.low * hidden.width.high)))
+    params = {f"{step}max_iter": epochs, f"{step}tol": 0.0, f"{step}n_iter_no_change": epochs,
+              f"{step}hidden_layer_sizes": (width,) * max(hidden.depth)}
+    est = clone(pipe).set_params(**params)
+    X = ctx.X_train.iloc[train] if ctx.ds.is_table else ctx.X_train[train]
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est.fit(X, ctx.y_train[train])
+    seconds = time.perf_counter() - t0
+    return {"hidden_layer_sizes": [width] * max(hidden.depth), "epochs": epochs,
+            "seconds": round(seconds, 4), "seconds_per_epoch": seconds / epochs}
+
+
+def _readable(params, scalers):
+    out = {}
+    for key, value in params.items():
+        name = key.rsplit("__", 1)[-1]
+        if name == "scale":
+            value = next((n for n, s in scalers.items() if s is value), type(value).__name__)
+        elif isinstance(value, tuple):
+            value = list(value)
+        out[name] = value
+    return out
+
+
+def _space_repr(space, scalers):
+    from ..model_selection import search_range
+
+    if isinstance(space, list):
+        return [v if v is None or isinstance(v, (str, bool, int, float))
+                else _readable({"scale": v}, scalers)["scale"] for v in space]
+    r = search_range(space)
+    if r is not None:
+        return {"low": r.low, "high": r.high, "log": r.log, "integer": r.integer}
+    return repr(space)
+
+
+def stage_search(ctx):
+    from sklearn.model_selection import cross_val_score
+
+    from ..model_selection import CoarseToFineSearchCV
+
+    cfg, step = ctx.config, ctx.step
+    space = _space(ctx)
+    final_epochs = stage_plan(3, cfg.max_iter, len(ctx.y_train) * (cfg.cv - 1) / cfg.cv)[1][-1]
+    mlp = ctx.estimator(max_iter=cfg.max_iter, divergence_threshold=10.0, n_iter_no_change=10)
+    pipe = ctx.pipeline(mlp)
+    n_fold = len(ctx.y_train) * (cfg.cv - 1) / cfg.cv
+    budget_fits = cfg.search_budget_fits
+    n_candidates = budget_fits // cfg.cv if budget_fits else None
+    pilot = None
+    if cfg.budget_minutes is not None:
+        epochs0 = stage_plan(10, cfg.max_iter, n_fold)[1]
+        pilot = _pilot(ctx, pipe, space, epochs0[0])
+        weighted = 0.5 * epochs0[0] + 0.3 * epochs0[1] + 0.2 * epochs0[2]
+        per_candidate = cfg.cv * pilot["seconds_per_epoch"] * weighted
+        # what is left of the budget, less the default network's folds, the
+        # final fit and the baselines (about four full-data fits in all)
+        reserve = (cfg.cv + 4) * pilot["seconds_per_epoch"] * 1.5 * final_epochs * 0.5
+        left = cfg.budget_minutes * 60 - ctx.elapsed() - reserve
+        by_time = int(left * _n_workers(cfg) / max(per_candidate, 1e-6))
+        pilot["candidates_by_time"] = by_time
+        n_candidates = by_time if n_candidates is None else min(n_candidates, by_time)
+        if n_candidates < 3:
+            ctx.progress.say(f"      --budget-minutes {cfg.budget_minutes:g} is shorter than "
+                             "the smallest search (3 candidates); running that")
+            n_candidates = 3
+    n_iter, epochs = stage_plan(n_candidates, cfg.max_iter, n_fold)
+    ctx.default_params = {f"{step}max_iter": epochs[-1]}
+    search = ctx.search = CoarseToFineSearchCV(
+        pipe, space, n_stages=3, n_iter=n_iter, top_k=max(2, min(5, n_iter[0] // 3)),
+        cv=ctx.cv(), scoring=ctx.scoring, n_jobs=cfg.n_jobs, refit=False,
+        random_state=cfg.random_state,
+        stage_params=[{f"{step}max_iter": e} for e in epochs],
+        verbose=1 if cfg.verbose else 0,
+    )
+    ctx.progress.say(
+        f"      {sum(n_iter)} candidates in 3 stages ({' / '.join(map(str, n_iter))}) x "
+        f"{cfg.cv} folds = {sum(n_iter) * cfg.cv} fits, plus the default network's "
+        f"{cfg.cv}; epochs per stage {' / '.join(map(str, epochs))}"
+    )
+    t0 = time.perf_counter()
+    import contextlib
+
+    from .search import IndentedStdout
+
+    out = IndentedStdout() if cfg.verbose else open(os.devnull, "w")
+    with search_backend(cfg), quiet_search_warnings(), contextlib.redirect_stdout(out):
+        default_scores = cross_val_score(
+            ctx.pipeline(ctx.estimator(max_iter=epochs[-1], divergence_threshold=10.0)),
+            ctx.X_train, ctx.y_train, cv=ctx.cv(), scoring=ctx.scoring, n_jobs=cfg.n_jobs,
+            error_score=np.nan,
+        )
+        search.fit(ctx.X_train, ctx.y_train)
+    if not cfg.verbose:
+        out.close()
+    seconds = time.perf_counter() - t0
+    results = search.cv_results_
+    candidates = []
+    for i, params in enumerate(results["params"]):
+        row = {
+            "stage": int(results["stage"][i]),
+            "mean_cv_score": float(results["mean_test_score"][i]),
+            "std_cv_score": float(results["std_test_score"][i]),
+            "mean_fit_seconds": float(results["mean_fit_time"][i]),
+            "failure_reason": str(results["failure_reason"][i]),
+        }
+        row.update(_readable(params, ctx.scalers))
+        candidates.append(row)
+    best = _readable(search.best_params_, ctx.scalers)
+    default_cv = float(np.mean(default_scores))
+    n_failed = sum(1 for c in candidates if c["failure_reason"])
+    ctx.report.search = SearchSection(
+        scoring=ctx.scoring, scoring_reason=ctx.scoring_reason, n_candidates_per_stage=n_iter,
+        epochs_per_stage=epochs, cv_folds=cfg.cv, n_fits=int(sum(n_iter) * cfg.cv),
+        budget_fits=budget_fits, budget_minutes=cfg.budget_minutes, pilot=pilot,
+        seconds=round(seconds, 3), n_failed=n_failed,
+        stage_spaces=[{k.rsplit("__", 1)[-1]: _space_repr(v, ctx.scalers) for k, v in d.items()}
+                      for d in search.stage_distributions_],
+        best_params=best, best_cv_score=float(search.best_score_),
+        default_params=_readable(ctx.default_params, ctx.scalers),
+        default_cv_score=default_cv, candidates=candidates,
+    )
+    name = ctx.scoring.replace("_", " ")
+    return (f"best CV {name} {search.best_score_:.4f} (default network {default_cv:.4f})"
+            + (f"; {n_failed} candidate(s) failed" if n_failed else ""))
+
+
+# --------------------------------------------------------------------------
+# 7. final fit
+# --------------------------------------------------------------------------
+
+
+def _choices(ctx):
+    """Candidates for the final fit, best first: the search's comparable
+    candidates by CV score, with the default network at its rank."""
+    s, search = ctx.report.search, ctx.search
+    results = search.cv_results_
+    last = max(results["stage"])
+    scores = np.asarray(results["mean_test_score"], dtype=float)
+    ranked = [i for i in np.argsort(-np.nan_to_num(scores, nan=-np.inf), kind="stable")
+              if results["stage"][i] == last and np.isfinite(scores[i])
+              and not results["failure_reason"][i]]
+    choices = [(scores[i], f"candidate {i} of the search", dict(results["params"][i]))
+               for i in ranked[:3]]
+    if np.isfinite(s.default_cv_score):
+        choices.append((s.default_cv_score, DEFAULT_LABEL, ctx.default_params))
+    choices.sort(key=lambda c: -c[0])  # stable: the search wins ties
+    return [(label, params) for _, label, params in choices]
+
+
+DEFAULT_LABEL = "the default network"
+
+
+def stage_final(ctx):
+    from sklearn.base import clone
+
+    from .errors import InputError
+
+    step, search, s = ctx.step, ctx.search, ctx.report.search
+    choices = _choices(ctx)
+    if not choices:
+        raise InputError("every candidate of the search and the default network failed "
+                         "(see report.json's failure reasons); rescale the data or lower "
+                         "--max-width.")
+
+    def build(params):
+        if params is ctx.default_params:
+            return ctx.pipeline(ctx.estimator(max_iter=params[f"{step}max_iter"],
+                                              divergence_threshold=10.0))
+        if f"{step}hidden_layer_sizes" not in params:  # the default network, rate lowered
+            return ctx.pipeline(ctx.estimator(
+                max_iter=params[f"{step}max_iter"], divergence_threshold=10.0,
+                learning_rate_init=params[f"{step}learning_rate_init"]))
+        return clone(search.estimator).set_params(**params)
+
+    t0 = time.perf_counter()
+    model, label, params, attempts = fit_final(
+        build, choices, ctx.X_train, ctx.y_train, lr_key=f"{step}learning_rate_init",
+        say=ctx.progress.say, defaults={f"{step}learning_rate_init": 1e-3},
+    )
+    ctx.model = model
+    final = models.mlp_of(model)
+    if label == DEFAULT_LABEL:
+        reason = (f"the default network: its CV {s.default_cv_score:.4f} is at least the "
+                  f"search's best {s.best_cv_score:.4f}"
+                  if s.default_cv_score >= s.best_cv_score
+                  else "the default network: the search's candidates diverged")
+        shown = {"hidden_layer_sizes": list(final.hidden_layer_sizes),
+                 "activation": final.activation, "learning_rate_init": final.learning_rate_init,
+                 "alpha": final.alpha, "max_iter": final.max_iter}
+    else:
+        reason = (f"the search's {'best ' if label == choices[0][0] else ''}candidate (CV "
+                  f"{s.best_cv_score:.4f}; the default network's {s.default_cv_score:.4f})")
+        shown = _readable(params, ctx.scalers)
+    failed = sum(a["outcome"] != "fitted" for a in attempts)
+    if failed:
+        reason += f", after {failed} diverged final fit(s)"
+    ctx.report.final = FinalSection(
+        chosen="default" if label == DEFAULT_LABEL else "search", reason=reason,
+        params=shown, n_iter=int(final.n_iter_), loss=float(final.loss_),
+        seconds=round(time.perf_counter() - t0, 3), attempts=attempts,
+        network=repr(final.network_),
+    )
+    return f"{final.n_iter_} epochs, training loss {final.loss_:.4g}"
+
+
+# --------------------------------------------------------------------------
+# 8. test
+# --------------------------------------------------------------------------
+
+
+def _metrics(model, X_test, y_test, classification):
+    from sklearn import metrics
+
+    pred = model.predict(X_test)
+    if classification:
+        labels = np.unique(np.concatenate([np.asarray(y_test), np.asarray(pred)]))
+        return pred, {
+            "accuracy": float(metrics.accuracy_score(y_test, pred)),
+            "balanced_accuracy": float(metrics.balanced_accuracy_score(y_test, pred)),
+            "n_errors": int(np.sum(pred != y_test)),
+            "n_test": int(len(y_test)),
+            "labels": [str(v) for v in labels],
+            "confusion_matrix": metrics.confusion_matrix(y_test, pred, labels=labels).tolist(),
+        }
+    return pred, {
+        "r2": float(metrics.r2_score(y_test, pred)),
+        "mae": float(metrics.mean_absolute_error(y_test, pred)),
+        "rmse": float(np.sqrt(metrics.mean_squared_error(y_test, pred))),
+        "n_test": int(len(y_test)),
+    }
+
+
+def _one_class_warning(pred, y_test):
+    """Warn when one class takes nearly every prediction while others exist."""
+    labels, counts = np.unique(pred, return_counts=True)
+    top = labels[np.argmax(counts)]
+    share = counts.max() / len(pred)
+    true_share = float(np.mean(y_test == top))
+    never = [str(c) for c in np.unique(y_test) if c not in set(labels.tolist())]
+    if share >= 0.9 and never:
+        return (f"the model predicts class {str(top)!r} for {share:.0%} of the test rows "
+                f"({true_share:.0%} truly are) and never predicts {', '.join(map(repr, never))}")
+    return None
+
+
+def _baselines(ctx):
+    from sklearn.base import clone
+    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+    from sklearn.metrics import get_scorer
+    from sklearn.neural_network import MLPClassifier, MLPRegressor
+    from sklearn.pipeline import Pipeline
+
+    rs = ctx.config.random_state
+    mlp = (MLPClassifier if ctx.classification else MLPRegressor)(random_state=rs)
+    hgb = (HistGradientBoostingClassifier if ctx.classification
+           else HistGradientBoostingRegressor)(random_state=rs)
+    columns = ctx.columns if isinstance(ctx.columns, str) else clone(ctx.columns)
+    candidates = [
+        ("scikit-learn MLP, same pipeline", ctx.pipeline(mlp)),
+        (f"{type(hgb).__name__}", Pipeline([("columns", columns), ("model", hgb)])),
+    ]
+    scorer = get_scorer(ctx.scoring)
+    out = []
+    for name, model in candidates:
+        t0 = time.perf_counter()
+        try:
+            with quiet_search_warnings():
+                model.fit(ctx.X_train, ctx.y_train)
+            score, error = float(scorer(model, ctx.X_test, ctx.y_test)), None
+        except (ValueError, ArithmeticError) as exc:
+            score, error = None, f"{type(exc).__name__}: {exc}"
+        out.append({"name": name, "score": score, "error": error,
+                    "seconds": round(time.perf_counter() - t0, 3)})
+    return out
+
+
+def stage_test(ctx):
+    pred, metrics = _metrics(ctx.model, ctx.X_test, ctx.y_test, ctx.classification)
+    section = ctx.report.test = TestSection(
+        scoring=ctx.scoring, score=metrics[ctx.scoring], metrics=metrics)
+    if ctx.classification:
+        warning = _one_class_warning(pred, ctx.y_test)
+        if warning:
+            section.warnings.append(warning)
+    if ctx.config.baselines:
+        section.baselines = _baselines(ctx)
+        ctx.progress.say("      baselines on the same split: " + "; ".join(
+            f"{b['name']} {b['score']:.4f}" if b["score"] is not None
+            else f"{b['name']} failed" for b in section.baselines))
+    for warning in section.warnings:
+        ctx.progress.say(f"      WARNING: {warning}")
+    return f"test {ctx.scoring.replace('_', ' ')} {section.score:.4f}"
+
+
+#: The stages in order: (key, progress title, function).
+STAGES = (
+    ("data", "data", stage_data),
+    ("split", "split off a test set", stage_split),
+    ("preprocess", "preprocess (fitted on the training part only)", stage_preprocess),
+    ("sanity_checks", "sanity checks", stage_checks),
+    ("lr_finder", "learning-rate finder (range test)", stage_finder),
+    ("search", "coarse-to-fine random search", stage_search),
+    ("final_fit", "final model (refitted on all training data)", stage_final),
+    ("test", "held-out test score and baselines", stage_test),
+)
+
+
+def environment():
+    """Versions and machine, for the report."""
+    import scipy
+    import sklearn
+
+    return {
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "scikit-learn": sklearn.__version__,
+        "platform": platform.platform(),
+        "cpu_count": os.cpu_count(),
+    }
