@@ -23,17 +23,19 @@ def test_default_dataset_writes_report_folder(tmp_path, capsys):
     status, out, err = _run(capsys, "recipe", "--output", str(out_dir), *FAST)
     assert status == 0, err
     assert "Traceback" not in err
-    assert {"report.json", "report.md", "model.joblib"} <= {p.name for p in out_dir.iterdir()}
+    assert {"report.json", "report.md", "report.html", "model.joblib", ".sknet-report"} <= {
+        p.name for p in out_dir.iterdir()}
     report = json.loads((out_dir / "report.json").read_text())
     assert report["data"]["name"] == "digits"
     assert report["split"] == {"n_train": 1437, "n_test": 360, "stratified": True,
                                "test_size": 0.2}
-    for key in ("sanity_checks", "lr_finder", "search", "final_model", "test"):
+    for key in ("checks", "finder", "search", "final", "test"):
         assert key in report
     # init='auto' starts the default network at the no-information loss
-    assert report["sanity_checks"]["initial_loss"]["verdict"] == "OK"
+    assert report["checks"]["initial_loss"]["verdict"] == "OK"
     assert report["search"]["n_fits"] == 6
-    assert report["test"]["accuracy"] > 0.9  # 0.956 measured; chance is 0.1
+    assert report["test"]["scoring"] == "accuracy"
+    assert report["test"]["score"] > 0.9  # 0.956 measured; chance is 0.1
     # figures: matplotlib is a test dependency
     assert {"lr_finder.png", "search.png", "loss_curve.png", "confusion_matrix.png"} <= set(
         report["figures"]
@@ -43,7 +45,9 @@ def test_default_dataset_writes_report_folder(tmp_path, capsys):
     model = joblib.load(out_dir / "model.joblib")
     assert model.predict(np.zeros((1, 64))).shape == (1,)
     assert "TEST ACCURACY" in out
-    assert "Test accuracy" in (out_dir / "report.md").read_text()
+    assert "TEST ACCURACY" in (out_dir / "report.md").read_text()
+    page = (out_dir / "report.html").read_text()
+    assert page.count("data:image/png;base64,") == len(report["figures"])  # self-contained
 
 
 def test_progress_is_printed_stage_by_stage(tmp_path, capsys):
@@ -53,6 +57,9 @@ def test_progress_is_printed_stage_by_stage(tmp_path, capsys):
     assert status == 0
     for i in range(1, 9):
         assert f"[{i}/8]" in out
+    # the final fit is its own stage, timed as such (it showed "(0.00 s)")
+    final_line = out.split("[7/8]")[1].split("[8/8]")[0]
+    assert "epochs" in final_line
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["figures"] == [] and "--no-figures" in report["figures_note"]
 
@@ -90,6 +97,12 @@ def test_csv_file_with_string_labels(tmp_path, capsys):
     assert report["data"]["task"] == "classification"
     assert report["data"]["n_features"] == 3
     assert set(report["data"]["classes"]) == {"no", "yes"}
+    # the saved model was fitted on the named columns and predicts raw rows
+    import pandas as pd
+
+    model = joblib.load(tmp_path / "out" / "model.joblib")
+    rows = pd.DataFrame(X[:4, [0, 1, 2]], columns=["a", "b", "c"])
+    assert set(model.predict(rows)) <= {"no", "yes"}
 
 
 def test_csv_regression_target(tmp_path, capsys):
@@ -103,7 +116,7 @@ def test_csv_regression_target(tmp_path, capsys):
     assert status == 0, err
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert report["data"]["task"] == "regression"
-    assert "r2" in report["test"]
+    assert report["test"]["scoring"] == "r2" and "r2" in report["test"]["metrics"]
 
 
 def test_npz_file(tmp_path, capsys):
@@ -122,10 +135,6 @@ def _bad_input_cases(tmp_path):
     X, y = _blobs()
     rows = [[*x, lab] for x, lab in zip(X, y)]
     header = ["a", "b", "c", "target"]
-    nan_rows = [list(r) for r in rows]
-    nan_rows[5][1] = "nan"
-    text_rows = [list(r) for r in rows]
-    text_rows[3][0] = "red"
     one_class = [[*x, 1] for x in X]
     np.savez(tmp_path / "no_y.npz", X=X, target=y)
     return {
@@ -134,15 +143,22 @@ def _bad_input_cases(tmp_path):
             [str(_csv(tmp_path / "ok.csv", header, rows)), "--target", "label"],
             "no column named 'label'",
         ),
-        "non-numeric": (
-            [str(_csv(tmp_path / "text.csv", header, text_rows))], "non-numeric value 'red'"
+        "target named twice": (
+            [str(_csv(tmp_path / "twice.csv", ["a", "target", "c", "target"], rows))],
+            "'target'",
         ),
-        "nan": ([str(_csv(tmp_path / "nan.csv", header, nan_rows))], "missing or infinite"),
-        "empty cell": (
-            [str(_csv(tmp_path / "empty.csv", header,
-                      [r if i != 7 else [r[0], "", r[2], r[3]] for i, r in enumerate(rows)]))],
-            "missing or infinite",
+        "huge value": (
+            [str(_csv(tmp_path / "huge.csv", header,
+                      [r if i != 7 else [r[0], "1e300", r[2], r[3]] for i, r in enumerate(rows)]))],
+            "too large to standardize",
         ),
+        "infinite value": (
+            [str(_csv(tmp_path / "inf.csv", header,
+                      [r if i != 7 else [r[0], "inf", r[2], r[3]] for i, r in enumerate(rows)]))],
+            "infinite value",
+        ),
+        "test size 0.99": ([str(_csv(tmp_path / "ok2.csv", header, rows)), "--test-size",
+                            "0.99"], "too few"),
         "single class": (
             [str(_csv(tmp_path / "one.csv", header, one_class))], "single class"
         ),
@@ -153,8 +169,8 @@ def _bad_input_cases(tmp_path):
 
 @pytest.mark.parametrize(
     "case",
-    ["missing file", "unknown target", "non-numeric", "nan", "empty cell", "single class",
-     "npz without the target array", "unknown data set"],
+    ["missing file", "unknown target", "target named twice", "huge value", "infinite value",
+     "test size 0.99", "single class", "npz without the target array", "unknown data set"],
 )
 def test_bad_input_is_a_clear_error(case, tmp_path, capsys):
     argv, expected = _bad_input_cases(tmp_path)[case]
@@ -163,6 +179,7 @@ def test_bad_input_is_a_clear_error(case, tmp_path, capsys):
     assert "Traceback" not in err and "Traceback" not in out
     assert err.startswith("sknet recipe: error: ")
     assert expected in err
+    assert err.count("\n") == 1 and "np." not in err and "NaN" not in err
     assert not (tmp_path / "out").exists()
 
 
@@ -205,3 +222,160 @@ def test_ctrl_c_in_the_search_stops_the_recipe_with_status_130(tmp_path, capsys,
     assert status == 130 and "interrupted" in err
     assert steps_after[0] == 3  # no update after the interrupt
     assert not out_dir.exists()
+
+
+# --------------------------------------------------------------------------
+# real tables
+# --------------------------------------------------------------------------
+
+
+def _penguins_csv():
+    resources = pytest.importorskip("importlib.resources")
+    pytest.importorskip("palmerpenguins")
+    return str(resources.files("palmerpenguins") / "data" / "penguins.csv")
+
+
+def test_penguins_as_shipped_through_the_command(tmp_path, capsys):
+    """Strings (species, island, sex) and NA values: sknet 0.2 stopped at
+    'encode categories first'."""
+    out_dir = tmp_path / "out"
+    status, out, err = _run(capsys, "recipe", _penguins_csv(), "--target", "species",
+                            "--output", str(out_dir), "--no-figures", *FAST)
+    assert status == 0, err
+    report = json.loads((out_dir / "report.json").read_text())
+    kinds = {c["name"]: c["kind"] for c in report["data"]["columns"]}
+    assert kinds["island"] == kinds["sex"] == "categorical"
+    assert kinds["bill_length_mm"] == "numeric"
+    missing = {c["name"]: c["n_missing"] for c in report["data"]["columns"]}
+    assert missing["sex"] == 11 and missing["bill_length_mm"] == 2
+    assert set(report["data"]["classes"]) == {"Adelie", "Chinstrap", "Gentoo"}
+    assert report["test"]["score"] > 0.9
+    import pandas as pd
+
+    model = joblib.load(out_dir / "model.joblib")
+    raw = pd.read_csv(_penguins_csv()).drop(columns="species")
+    assert set(model.predict(raw.head(20))) <= {"Adelie", "Chinstrap", "Gentoo"}
+
+
+@pytest.mark.parametrize("kind", ["semicolon", "latin-1", "gzip"])
+def test_separators_encodings_and_compression(kind, tmp_path, capsys):
+    import gzip
+
+    X, y = _blobs()
+    towns = np.where(y == 1, "Zürich", "Genève")
+    lines = ["a;b;town;target" if kind == "semicolon" else "a,b,town,target"]
+    for x, t, label in zip(X, towns, y):
+        if kind == "semicolon":
+            lines.append(f"{x[0]:.4f};{x[1]:.4f};{t};{label}".replace(".", ","))
+        else:
+            lines.append(f"{x[0]:.4f},{x[1]:.4f},{t},{label}")
+    text = "\n".join(lines) + "\n"
+    if kind == "gzip":
+        path = tmp_path / "data.csv.gz"
+        path.write_bytes(gzip.compress(text.encode("utf-8")))
+    else:
+        path = tmp_path / "data.csv"
+        path.write_bytes(text.encode("latin-1" if kind == "latin-1" else "utf-8"))
+    status, _, err = _run(capsys, "recipe", str(path), "--output", str(tmp_path / "out"),
+                          "--no-figures", *FAST)
+    assert status == 0, err
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    kinds = {c["name"]: c["kind"] for c in report["data"]["columns"]}
+    assert kinds == {"a": "numeric", "b": "numeric", "town": "categorical"}
+    assert report["test"]["score"] > 0.9  # the town gives the label away
+
+
+# --------------------------------------------------------------------------
+# the report folder
+# --------------------------------------------------------------------------
+
+
+def test_a_foreign_non_empty_folder_is_refused_before_any_work(tmp_path, capsys):
+    out_dir = tmp_path / "mine"
+    out_dir.mkdir()
+    (out_dir / "thesis.tex").write_text("precious")
+    argv = [a for a in FAST if a != "--quiet"]
+    status, out, err = _run(capsys, "recipe", "iris", "--output", str(out_dir), *argv)
+    assert status == 2 and "--overwrite" in err and "[1/8]" not in out
+    assert [p.name for p in out_dir.iterdir()] == ["thesis.tex"]
+    status, _, err = _run(capsys, "recipe", "iris", "--output", str(out_dir), "--overwrite",
+                          "--no-figures", *FAST)
+    assert status == 0, err
+    assert not (out_dir / "thesis.tex").exists() and (out_dir / "report.json").exists()
+
+
+def test_a_report_folder_is_replaced_whole_and_its_symlinks_are_not_followed(tmp_path, capsys):
+    out_dir = tmp_path / "rep"
+    status, _, err = _run(capsys, "recipe", "iris", "--output", str(out_dir), *FAST)
+    assert status == 0, err
+    victim = tmp_path / "victim.txt"
+    victim.write_text("untouched")
+    (out_dir / "report.md").unlink()
+    (out_dir / "report.md").symlink_to(victim)
+    (out_dir / "old_figure.png").write_bytes(b"old")
+    status, _, err = _run(capsys, "recipe", "iris", "--output", str(out_dir), "--no-figures",
+                          *FAST)
+    assert status == 0, err
+    assert victim.read_text() == "untouched"
+    assert not (out_dir / "report.md").is_symlink()
+    assert "# sknet recipe" in (out_dir / "report.md").read_text()
+    assert not (out_dir / "old_figure.png").exists()
+
+
+def test_an_output_that_is_a_file_is_refused(tmp_path, capsys):
+    target = tmp_path / "report"
+    target.write_text("x")
+    status, _, err = _run(capsys, "recipe", "iris", "--output", str(target), *FAST)
+    assert status == 2 and str(target) in err and err.count("\n") == 1
+
+
+def test_a_full_disk_leaves_no_half_report(tmp_path, capsys, monkeypatch):
+    import errno
+
+    import sknet.recipe.writers as writers
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(writers, "html_page", full)
+    out_dir = tmp_path / "rep"
+    status, _, err = _run(capsys, "recipe", "iris", "--output", str(out_dir), "--no-figures",
+                          *FAST)
+    assert status == 2 and "No space left on device" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+# --------------------------------------------------------------------------
+# exit codes: never a traceback
+# --------------------------------------------------------------------------
+
+
+def test_an_internal_error_is_one_line_and_exit_1(tmp_path, capsys, monkeypatch):
+    import sknet.recipe.stages as stages
+
+    def broken(ctx):
+        raise RuntimeError("something\nunexpected")
+
+    monkeypatch.setattr(stages, "STAGES", stages.STAGES[:1] + (("split", "split", broken),))
+    monkeypatch.setattr("sknet.recipe.run.STAGES", stages.STAGES)
+    status, out, err = _run(capsys, "recipe", "iris", "--output", str(tmp_path / "o"), *FAST)
+    assert status == 1 and "Traceback" not in err + out
+    assert err == ("sknet recipe: internal error: RuntimeError: something unexpected (no "
+                   "report written; SKNET_TRACEBACK=1 shows the traceback, please report "
+                   "it)\n")
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_failing_dask_cluster_is_exit_2(tmp_path, capsys, monkeypatch):
+    pytest.importorskip("distributed")
+    from distributed.client import FutureCancelledError
+
+    import sknet.model_selection
+
+    def fit(self, *args, **kwargs):
+        raise FutureCancelledError("key", "lost", "its data was already forgotten")
+
+    monkeypatch.setattr(sknet.model_selection.CoarseToFineSearchCV, "fit", fit)
+    status, _, err = _run(capsys, "recipe", "iris", "--output", str(tmp_path / "o"), *FAST)
+    assert status == 2 and "the dask cluster failed (FutureCancelledError" in err
+    assert err.count("\n") == 1
