@@ -236,3 +236,34 @@ def test_config_is_validated_with_one_line_messages():
         with pytest.raises(InputError) as info:
             RecipeConfig(**bad).validate()
         assert "\n" not in str(info.value)
+
+
+def test_a_mixed_table_gets_one_treatment_per_column_and_predicts_raw_rows():
+    rng = np.random.RandomState(0)
+    n = 300
+    size = rng.randn(n)
+    colour = rng.choice(["red", "green", "blue"], n)
+    y = np.where(size + (colour == "red") * 2.0 > 0.5, "big", "small")
+    frame = pd.DataFrame({
+        "customer_id": [f"C{i:05d}" for i in range(n)],
+        "signup": pd.date_range("2020-01-01", periods=n, freq="D").strftime("%Y-%m-%d"),
+        "size": np.where(rng.rand(n) < 0.05, np.nan, size),
+        "colour": colour,
+        "city": [f"town{k}" for k in rng.randint(0, 150, n)],
+        "constant": 7,
+        "label": y,
+    })
+    result = run_recipe(frame, config=RecipeConfig(**FAST, target="label"))
+    kinds = {c["name"]: (c["kind"], c["kept"]) for c in result.report.data.columns}
+    assert kinds["customer_id"] == ("identifier", False)
+    assert kinds["constant"] == ("constant", False)
+    assert kinds["signup"] == ("date", True)
+    assert kinds["size"] == ("numeric", True)
+    assert kinds["colour"] == ("categorical", True)
+    assert kinds["city"][1] is True  # high cardinality: rare levels grouped
+    assert result.report.test.score > 0.8
+    # raw rows, with an unseen colour and a missing size, predict
+    rows = frame.drop(columns="label").head(3).copy()
+    rows.loc[0, "colour"] = "purple"
+    rows.loc[1, "size"] = np.nan
+    assert set(result.model.predict(rows)) <= {"big", "small"}

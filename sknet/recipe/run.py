@@ -1,12 +1,16 @@
 """``run_recipe``: the stages in order, and what they leave behind."""
 
+import os
+import platform
 import time
 from dataclasses import dataclass
+
+import numpy as np
 
 from .config import RecipeConfig
 from .progress import Progress
 from .report import Report, format_text
-from .stages import STAGES, RecipeContext, environment
+from .stages import STAGES, RecipeContext
 
 __all__ = ["run_recipe", "RecipeResult"]
 
@@ -127,3 +131,18 @@ def run_recipe(X="digits", y=None, config=None, *, command=None, stream=None):
         model=ctx.model, report=report, finder=ctx.finder, search=ctx.search,
         X_test=ctx.X_test, y_test=ctx.y_test, config=config,
     )
+
+
+def environment():
+    """Versions and machine, for the report."""
+    import scipy
+    import sklearn
+
+    return {
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "scikit-learn": sklearn.__version__,
+        "platform": platform.platform(),
+        "cpu_count": os.cpu_count(),
+    }

@@ -4,6 +4,7 @@ the data and the budget, and the final fit that never throws the search away.
 
 import contextlib
 import math
+import os
 import sys
 import time
 import warnings
@@ -14,6 +15,10 @@ from .errors import InputError
 
 __all__ = [
     "learning_rate_range",
+    "n_workers",
+    "pilot_fit",
+    "readable_params",
+    "space_repr",
     "stage_plan",
     "search_backend",
     "fit_final",
@@ -240,3 +245,62 @@ class IndentedStdout:
 
     def __getattr__(self, name):  # encoding, isatty, ... of the real stream
         return getattr(self.stream, name)
+
+
+def n_workers(cfg):
+    """Fits that run at once: the cores joblib uses, or the cluster's."""
+    cpus = os.cpu_count() or 1
+    if cfg.scheduler:
+        return cpus
+    if not cfg.n_jobs:
+        return 1
+    return max(1, cpus + 1 + cfg.n_jobs if cfg.n_jobs < 0 else min(cfg.n_jobs, cpus))
+
+
+def pilot_fit(ctx, pipe, space, epochs):
+    """Time one short fit of a mid-sized candidate on one fold."""
+    import warnings
+
+    from sklearn.base import clone
+
+    step = ctx.step
+    train, _ = next(ctx.cv().split(ctx.X_train, ctx.y_train))
+    hidden = space[f"{step}hidden_layer_sizes"]
+    width = int(round(np.sqrt(hidden.width.low * hidden.width.high)))
+    params = {f"{step}max_iter": epochs, f"{step}tol": 0.0, f"{step}n_iter_no_change": epochs,
+              f"{step}hidden_layer_sizes": (width,) * max(hidden.depth)}
+    est = clone(pipe).set_params(**params)
+    X = ctx.X_train.iloc[train] if ctx.ds.is_table else ctx.X_train[train]
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est.fit(X, ctx.y_train[train])
+    seconds = time.perf_counter() - t0
+    return {"hidden_layer_sizes": [width] * max(hidden.depth), "epochs": epochs,
+            "seconds": round(seconds, 4), "seconds_per_epoch": seconds / epochs}
+
+
+def readable_params(params, scalers):
+    """Search parameters by their short names, scalers by their names."""
+    out = {}
+    for key, value in params.items():
+        name = key.rsplit("__", 1)[-1]
+        if name == "scale":
+            value = next((n for n, s in scalers.items() if s is value), type(value).__name__)
+        elif isinstance(value, tuple):
+            value = list(value)
+        out[name] = value
+    return out
+
+
+def space_repr(space, scalers):
+    """A search space as JSON: a range's bounds, or the list of choices."""
+    from ..model_selection import search_range
+
+    if isinstance(space, list):
+        return [v if v is None or isinstance(v, (str, bool, int, float))
+                else readable_params({"scale": v}, scalers)["scale"] for v in space]
+    r = search_range(space)
+    if r is not None:
+        return {"low": r.low, "high": r.high, "log": r.log, "integer": r.integer}
+    return repr(space)

@@ -5,8 +5,8 @@ results and its report section, and returns the summary of its progress
 line. :data:`STAGES` lists them in order; the progress count comes from it.
 """
 
+import contextlib
 import os
-import platform
 import time
 from dataclasses import dataclass, field
 
@@ -26,10 +26,15 @@ from .report import (
     Verdict,
 )
 from .search import (
+    IndentedStdout,
     fit_final,
     learning_rate_range,
+    n_workers,
+    pilot_fit,
     quiet_search_warnings,
+    readable_params,
     search_backend,
+    space_repr,
     stage_plan,
 )
 
@@ -280,62 +285,6 @@ def _space(ctx):
     return space
 
 
-def _n_workers(cfg):
-    cpus = os.cpu_count() or 1
-    if cfg.scheduler:
-        return cpus
-    if not cfg.n_jobs:
-        return 1
-    return max(1, cpus + 1 + cfg.n_jobs if cfg.n_jobs < 0 else min(cfg.n_jobs, cpus))
-
-
-def _pilot(ctx, pipe, space, epochs):
-    """Time one short fit of a mid-sized candidate on one fold."""
-    import warnings
-
-    from sklearn.base import clone
-
-    step = ctx.step
-    train, _ = next(ctx.cv().split(ctx.X_train, ctx.y_train))
-    hidden = space[f"{step}hidden_layer_sizes"]
-    width = int(round(np.sqrt(hidden.width.low * hidden.width.high)))
-    params = {f"{step}max_iter": epochs, f"{step}tol": 0.0, f"{step}n_iter_no_change": epochs,
-              f"{step}hidden_layer_sizes": (width,) * max(hidden.depth)}
-    est = clone(pipe).set_params(**params)
-    X = ctx.X_train.iloc[train] if ctx.ds.is_table else ctx.X_train[train]
-    t0 = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        est.fit(X, ctx.y_train[train])
-    seconds = time.perf_counter() - t0
-    return {"hidden_layer_sizes": [width] * max(hidden.depth), "epochs": epochs,
-            "seconds": round(seconds, 4), "seconds_per_epoch": seconds / epochs}
-
-
-def _readable(params, scalers):
-    out = {}
-    for key, value in params.items():
-        name = key.rsplit("__", 1)[-1]
-        if name == "scale":
-            value = next((n for n, s in scalers.items() if s is value), type(value).__name__)
-        elif isinstance(value, tuple):
-            value = list(value)
-        out[name] = value
-    return out
-
-
-def _space_repr(space, scalers):
-    from ..model_selection import search_range
-
-    if isinstance(space, list):
-        return [v if v is None or isinstance(v, (str, bool, int, float))
-                else _readable({"scale": v}, scalers)["scale"] for v in space]
-    r = search_range(space)
-    if r is not None:
-        return {"low": r.low, "high": r.high, "log": r.log, "integer": r.integer}
-    return repr(space)
-
-
 def stage_search(ctx):
     from sklearn.model_selection import cross_val_score
 
@@ -352,14 +301,14 @@ def stage_search(ctx):
     pilot = None
     if cfg.budget_minutes is not None:
         epochs0 = stage_plan(10, cfg.max_iter, n_fold)[1]
-        pilot = _pilot(ctx, pipe, space, epochs0[0])
+        pilot = pilot_fit(ctx, pipe, space, epochs0[0])
         weighted = 0.5 * epochs0[0] + 0.3 * epochs0[1] + 0.2 * epochs0[2]
         per_candidate = cfg.cv * pilot["seconds_per_epoch"] * weighted
         # what is left of the budget, less the default network's folds, the
         # final fit and the baselines (about four full-data fits in all)
         reserve = (cfg.cv + 4) * pilot["seconds_per_epoch"] * 1.5 * final_epochs * 0.5
         left = cfg.budget_minutes * 60 - ctx.elapsed() - reserve
-        by_time = int(left * _n_workers(cfg) / max(per_candidate, 1e-6))
+        by_time = int(left * n_workers(cfg) / max(per_candidate, 1e-6))
         pilot["candidates_by_time"] = by_time
         n_candidates = by_time if n_candidates is None else min(n_candidates, by_time)
         if n_candidates < 3:
@@ -367,7 +316,7 @@ def stage_search(ctx):
                              "the smallest search (3 candidates); running that")
             n_candidates = 3
     n_iter, epochs = stage_plan(n_candidates, cfg.max_iter, n_fold)
-    ctx.default_params = {f"{step}max_iter": epochs[-1]}
+    ctx.default_params = {f"{step}max_iter": cfg.max_iter}
     search = ctx.search = CoarseToFineSearchCV(
         pipe, space, n_stages=3, n_iter=n_iter, top_k=max(2, min(5, n_iter[0] // 3)),
         cv=ctx.cv(), scoring=ctx.scoring, n_jobs=cfg.n_jobs, refit=False,
@@ -381,20 +330,18 @@ def stage_search(ctx):
         f"{cfg.cv}; epochs per stage {' / '.join(map(str, epochs))}"
     )
     t0 = time.perf_counter()
-    import contextlib
-
-    from .search import IndentedStdout
-
-    out = IndentedStdout() if cfg.verbose else open(os.devnull, "w")
-    with search_backend(cfg), quiet_search_warnings(), contextlib.redirect_stdout(out):
+    with contextlib.ExitStack() as stack:
+        out = (IndentedStdout() if cfg.verbose
+               else stack.enter_context(open(os.devnull, "w", encoding="utf-8")))
+        stack.enter_context(search_backend(cfg))
+        stack.enter_context(quiet_search_warnings())
+        stack.enter_context(contextlib.redirect_stdout(out))
         default_scores = cross_val_score(
-            ctx.pipeline(ctx.estimator(max_iter=epochs[-1], divergence_threshold=10.0)),
+            ctx.pipeline(ctx.estimator(max_iter=cfg.max_iter, divergence_threshold=10.0)),
             ctx.X_train, ctx.y_train, cv=ctx.cv(), scoring=ctx.scoring, n_jobs=cfg.n_jobs,
             error_score=np.nan,
         )
         search.fit(ctx.X_train, ctx.y_train)
-    if not cfg.verbose:
-        out.close()
     seconds = time.perf_counter() - t0
     results = search.cv_results_
     candidates = []
@@ -406,9 +353,9 @@ def stage_search(ctx):
             "mean_fit_seconds": float(results["mean_fit_time"][i]),
             "failure_reason": str(results["failure_reason"][i]),
         }
-        row.update(_readable(params, ctx.scalers))
+        row.update(readable_params(params, ctx.scalers))
         candidates.append(row)
-    best = _readable(search.best_params_, ctx.scalers)
+    best = readable_params(search.best_params_, ctx.scalers)
     default_cv = float(np.mean(default_scores))
     n_failed = sum(1 for c in candidates if c["failure_reason"])
     ctx.report.search = SearchSection(
@@ -416,10 +363,10 @@ def stage_search(ctx):
         epochs_per_stage=epochs, cv_folds=cfg.cv, n_fits=int(sum(n_iter) * cfg.cv),
         budget_fits=budget_fits, budget_minutes=cfg.budget_minutes, pilot=pilot,
         seconds=round(seconds, 3), n_failed=n_failed,
-        stage_spaces=[{k.rsplit("__", 1)[-1]: _space_repr(v, ctx.scalers) for k, v in d.items()}
+        stage_spaces=[{k.rsplit("__", 1)[-1]: space_repr(v, ctx.scalers) for k, v in d.items()}
                       for d in search.stage_distributions_],
         best_params=best, best_cv_score=float(search.best_score_),
-        default_params=_readable(ctx.default_params, ctx.scalers),
+        default_params=readable_params(ctx.default_params, ctx.scalers),
         default_cv_score=default_cv, candidates=candidates,
     )
     name = ctx.scoring.replace("_", " ")
@@ -493,7 +440,7 @@ def stage_final(ctx):
     else:
         reason = (f"the search's {'best ' if label == choices[0][0] else ''}candidate (CV "
                   f"{s.best_cv_score:.4f}; the default network's {s.default_cv_score:.4f})")
-        shown = _readable(params, ctx.scalers)
+        shown = readable_params(params, ctx.scalers)
     failed = sum(a["outcome"] != "fitted" for a in attempts)
     if failed:
         reason += f", after {failed} diverged final fit(s)"
@@ -606,18 +553,3 @@ STAGES = (
     ("final_fit", "final model (refitted on all training data)", stage_final),
     ("test", "held-out test score and baselines", stage_test),
 )
-
-
-def environment():
-    """Versions and machine, for the report."""
-    import scipy
-    import sklearn
-
-    return {
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "scipy": scipy.__version__,
-        "scikit-learn": sklearn.__version__,
-        "platform": platform.platform(),
-        "cpu_count": os.cpu_count(),
-    }
