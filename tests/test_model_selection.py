@@ -1,6 +1,9 @@
 """Tests for sknet.model_selection: spaces, narrowing, coarse-to-fine search."""
 
+import io
 import math
+import pickle
+import re
 import warnings
 
 import numpy as np
@@ -21,7 +24,9 @@ from sknet.model_selection import (
     CoarseToFineSearchCV,
     HiddenLayerSizes,
     LogUniformInt,
+    SearchProgress,
     SearchRange,
+    StageProgress,
     hidden_layers,
     log_uniform,
     log_uniform_int,
@@ -715,3 +720,293 @@ def test_callbacks_see_every_candidate_fit_across_stages():
     # merges the two contexts): every fold of both stages, and the refit
     assert ended.count(("MLPClassifier", "fit")) == (3 + 2) * 2 + 1
     assert ended.count(("MLPClassifier", "epoch")) == ((3 + 2) * 2 + 1) * 3
+
+
+# ---------------------------------------------------------------------------
+# a stage in which every fit fails
+# ---------------------------------------------------------------------------
+
+
+class Flaky(BaseEstimator):
+    """Fails when ``fail`` is set (a stage_params budget); best at lr = 1e-2."""
+
+    def __init__(self, lr=0.1, fail=None):
+        self.lr = lr
+        self.fail = fail
+
+    def fit(self, X, y=None):
+        if self.fail == "runtime":
+            raise RuntimeError(f"no budget at lr {self.lr:.3g}")
+        if self.fail == "value":
+            raise ValueError("bad budget")
+        return self
+
+    def score(self, X, y=None):
+        return -((math.log10(self.lr) + 2) ** 2)
+
+
+def _flaky_search(stage_params, **kwargs):
+    return CoarseToFineSearchCV(
+        Flaky(), {"lr": log_uniform(1e-4, 1.0)}, n_stages=3, n_iter=[4, 3, 2], cv=2,
+        random_state=0, stage_params=stage_params, **kwargs,
+    )
+
+
+OK, RUNTIME, VALUE = {"fail": None}, {"fail": "runtime"}, {"fail": "value"}
+
+
+def test_a_stage_where_every_fit_fails_is_recorded_and_the_search_goes_on():
+    """scikit-learn raises 'All the 8 fits failed' for stage 0; the search
+    records its candidates (their real outputs: fit times, reasons), warns,
+    samples the same spaces again and picks the best of the later stages."""
+    search = _flaky_search([RUNTIME, OK, OK])
+    with pytest.warns(FitFailedWarning) as caught:
+        search.fit(X_TOY, Y_TOY)
+    messages = [str(w.message) for w in caught if w.category is FitFailedWarning]
+    assert messages == [(
+        "Stage 0: all 8 fits failed; most common reason (8 of 8 fits): RuntimeError, "
+        f"e.g. no budget at lr {search.cv_results_['param_lr'][0]:.3g}. Its candidates "
+        "score error_score=nan and the next stage samples the same spaces again."
+    )]
+    res = search.cv_results_
+    assert len(res["params"]) == 9
+    for key, value in res.items():
+        assert len(value) == 9, key
+    np.testing.assert_array_equal(res["stage"], [0] * 4 + [1] * 3 + [2] * 2)
+    for lr, reason in zip(res["param_lr"][:4], res["failure_reason"][:4]):
+        assert reason == f"RuntimeError: no budget at lr {lr:.3g}"
+    assert (res["failure_reason"][4:] == "").all()
+    assert np.isnan(res["mean_test_score"][:4]).all()
+    assert np.isfinite(res["mean_test_score"][4:]).all()
+    assert np.isfinite(res["mean_fit_time"]).all()
+    assert (res["rank_test_score"][:4] == 6).all()  # NaN ranks after the 5 others
+    assert [p["fail"] for p in res["params"]] == ["runtime"] * 4 + [None] * 5
+    # no winners in stage 0: stage 1 samples the original space
+    assert search_range(search.stage_distributions_[1]["lr"]) == search_range(
+        log_uniform(1e-4, 1.0)
+    )
+    assert search.best_index_ >= 4
+    assert search.best_params_ == res["params"][search.best_index_]
+    assert search.best_params_["fail"] is None
+    assert search.best_score_ == np.max(res["mean_test_score"][4:])
+    assert search.best_estimator_.lr == search.best_params_["lr"]
+
+
+def test_a_failed_middle_stage_keeps_the_spaces():
+    search = _flaky_search([OK, RUNTIME, OK])
+    with pytest.warns(FitFailedWarning, match="Stage 1: all 6 fits failed"):
+        search.fit(X_TOY, Y_TOY)
+    res = search.cv_results_
+    np.testing.assert_array_equal(res["stage"], [0] * 4 + [1] * 3 + [2] * 2)
+    failed = np.array([r != "" for r in res["failure_reason"]])
+    np.testing.assert_array_equal(failed, res["stage"] == 1)
+    r1, r2 = (search_range(d["lr"]) for d in search.stage_distributions_[1:])
+    assert r1 == r2 and r1 != search_range(log_uniform(1e-4, 1.0))
+    assert res["stage"][search.best_index_] in (0, 2)
+
+
+def test_a_failed_last_stage_is_recorded_and_an_earlier_budget_wins():
+    """The last stage never reaches scikit-learn's results (no call follows
+    it): it is appended after the search; the final budget's candidates all
+    failed, so the best of the others is refitted with its own budget."""
+    search = _flaky_search([OK, OK, RUNTIME])
+    with pytest.warns(FitFailedWarning, match="Stage 2: all 4 fits failed.*earlier stages"), \
+            pytest.warns(UserWarning, match="No candidate run with the last stage's"):
+        search.fit(X_TOY, Y_TOY)
+    res = search.cv_results_
+    assert len(res["params"]) == 9
+    np.testing.assert_array_equal(res["stage"], [0] * 4 + [1] * 3 + [2] * 2)
+    assert (res["failure_reason"][7:] != "").all() and (res["failure_reason"][:7] == "").all()
+    assert (res["rank_test_score"][7:] == 8).all()
+    ok = res["mean_test_score"][:7]
+    assert search.best_index_ == int(np.argmax(ok))
+    assert search.best_params_["fail"] is None and search.best_score_ == ok.max()
+
+
+def test_every_fit_of_every_stage_failing_raises_one_short_error():
+    search = _flaky_search([RUNTIME, VALUE, VALUE])
+    with pytest.raises(ValueError) as excinfo, warnings.catch_warnings():
+        warnings.simplefilter("ignore", FitFailedWarning)
+        search.fit(X_TOY, Y_TOY)
+    message = str(excinfo.value)
+    assert message == (
+        "All 18 fits of the search (3 stages) failed; most common reason (10 of 18 fits): "
+        "ValueError: bad budget. Check the estimator and the ranges of param_distributions; "
+        "error_score='raise' shows the first failure's traceback."
+    )
+    with pytest.raises(ValueError, match=r"^All 4 fits of the search \(1 stage\) failed; "
+                       r"most common reason \(4 of 4 fits\): RuntimeError: x must not be 1 "
+                       r"second line\. Check"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", FitFailedWarning)
+        CoarseToFineSearchCV(Failing(), {"x": [1]}, n_stages=1, n_iter=2, cv=2).fit(X_TOY, Y_TOY)
+
+
+def test_error_score_raise_still_raises_the_first_failure():
+    with pytest.raises(RuntimeError, match="no budget"):
+        _flaky_search([RUNTIME, OK, OK], error_score="raise").fit(X_TOY, Y_TOY)
+
+
+def test_a_failed_stage_with_a_callable_multimetric_scorer():
+    """A callable scorer returning a dict: the failed stage's scalar error
+    scores become dicts, as scikit-learn does within one call."""
+    def scoring(est, X, y):
+        return {"neg": est.score(X, y), "one": 1.0}
+
+    search = _flaky_search([RUNTIME, OK, OK], scoring=scoring, refit="neg")
+    with pytest.warns(FitFailedWarning, match="Stage 0: all 8 fits failed"):
+        search.fit(X_TOY, Y_TOY)
+    res = search.cv_results_
+    assert np.isnan(res["mean_test_neg"][:4]).all() and np.isnan(res["mean_test_one"][:4]).all()
+    assert (res["mean_test_one"][4:] == 1.0).all()
+    assert search.best_index_ >= 4
+
+
+def test_sknet_mlp_whose_first_stage_all_diverges():
+    """The lecture's case: a first stage whose learning rate is far too high
+    diverges on every fit; the search goes on to the sane one."""
+    from sknet import MLPClassifier
+
+    X, y = load_iris(return_X_y=True)
+    search = CoarseToFineSearchCV(
+        MLPClassifier((8,), max_iter=10, divergence_threshold=10, random_state=0),
+        {"alpha": log_uniform(1e-5, 1e-1)}, n_stages=2, n_iter=[3, 2], cv=2, random_state=0,
+        stage_params=[{"learning_rate_init": 1e4}, {"learning_rate_init": 1e-2}],
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        search.fit(X, y)
+    failed = [str(w.message) for w in caught if w.category is FitFailedWarning]
+    assert len(failed) == 1
+    assert failed[0].startswith(
+        "Stage 0: all 6 fits failed; most common reason (6 of 6 fits): diverged, e.g. "
+        "Training diverged: the mini-batch loss reached"
+    )
+    res = search.cv_results_
+    assert all(r.startswith("diverged: Training diverged") for r in res["failure_reason"][:3])
+    assert (res["failure_reason"][3:] == "").all()
+    assert search.best_params_["learning_rate_init"] == 1e-2
+    assert search.best_score_ > 0.5
+
+
+def test_only_all_failed_errors_are_taken_back():
+    """A ValueError that is not scikit-learn's 'all fits failed' propagates,
+    and so does one whose outputs are not all failures."""
+    from sklearn.model_selection._validation import _warn_or_raise_about_fit_failures
+
+    from sknet.model_selection._failures import _outputs_of_all_failed
+
+    def all_failed(results):
+        try:
+            _warn_or_raise_about_fit_failures(results, np.nan)
+        except ValueError as exc:
+            return exc
+
+    out = [{"fit_error": "Traceback\nRuntimeError: x"}] * 4
+    assert _outputs_of_all_failed(all_failed(out), 2) is out
+    assert _outputs_of_all_failed(all_failed(out), 3) is None  # not 3 x folds
+    assert _outputs_of_all_failed(ValueError("All the 4 fits failed"), 2) is None
+    assert _outputs_of_all_failed(RuntimeError("boom"), 2) is None
+
+
+# ---------------------------------------------------------------------------
+# progress inside a stage
+# ---------------------------------------------------------------------------
+
+LINE = re.compile(
+    r"^  stage (\d)/3: (\d+)/(\d+) fits done, \d+ s elapsed(, about \d+ s left)?$"
+)
+
+
+def _progress_search(n_jobs=1):
+    from sklearn.linear_model import RidgeClassifier  # fits in no time
+
+    return CoarseToFineSearchCV(
+        RidgeClassifier(), {"alpha": log_uniform(1e-2, 1e2)},
+        n_stages=3, n_iter=[4, 3, 2], cv=2, random_state=0, n_jobs=n_jobs,
+    )
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_search_progress_counts_every_fit(n_jobs):
+    """n_jobs=2 runs the fits in loky processes: their counts come back over
+    scikit-learn's callback transport before the stage ends."""
+    X, y = load_iris(return_X_y=True)
+    out = io.StringIO()
+    progress = SearchProgress(stream=out, every_seconds=0, prefix="  ")
+    _progress_search(n_jobs).set_callbacks(progress).fit(X, y)
+    assert progress.n_done_ == [8, 6, 4] and progress.n_total_ == [8, 6, 4]
+    for stage, total in enumerate([8, 6, 4]):
+        records = [r for r in progress.history_ if r.stage == stage]
+        assert [r.done for r in records] == list(range(1, total + 1)) + [total]
+        assert [r.final for r in records] == [False] * total + [True]
+        assert all(r.total == total and r.n_stages == 3 for r in records)
+        assert records[-1].seconds_left == 0.0
+        assert all(r.seconds_left is not None and r.seconds_left >= 0 for r in records)
+        assert all(isinstance(r, StageProgress) for r in records)
+    lines = out.getvalue().splitlines()
+    # a line per fit but the last of each stage, whose end line follows
+    assert len(lines) == 8 + 6 + 4
+    parsed = [LINE.match(line) for line in lines]
+    assert all(parsed), lines
+    ends = [m for m in parsed if m.group(4) is None]
+    assert [(m.group(1), m.group(2), m.group(3)) for m in ends] == [
+        ("1", "8", "8"), ("2", "6", "6"), ("3", "4", "4")
+    ]
+
+
+def test_search_progress_prints_at_most_every_so_often():
+    X, y = load_iris(return_X_y=True)
+    out = io.StringIO()
+    progress = SearchProgress(stream=out, every_seconds=3600, prefix="  ")
+    _progress_search().set_callbacks(progress).fit(X, y)
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 3 and all(LINE.match(line) and "left" not in line for line in lines)
+    assert len(progress.history_) == 8 + 6 + 4 + 3
+
+
+def test_search_progress_counts_a_failed_stage_and_never_breaks_the_search(monkeypatch):
+    """Failed fits count as done; fits that cannot report (a dask worker on
+    another machine: simulated by a transport that raises) still count at
+    their stage's end; a stream that raises silences the callback with one
+    warning, and the search ends as usual."""
+    from sknet.model_selection import _progress
+
+    progress = SearchProgress(stream=io.StringIO(), every_seconds=0)
+    with pytest.warns(FitFailedWarning, match="Stage 0: all 8 fits failed"):
+        _flaky_search([RUNTIME, OK, OK]).set_callbacks(progress).fit(X_TOY, Y_TOY)
+    assert progress.n_done_ == [8, 6, 4]
+    assert [r.done for r in progress.history_ if r.stage == 0] == [*range(1, 9), 8]
+
+    def unreachable(handle, message):
+        raise OSError("no such socket")
+
+    monkeypatch.setattr(_progress, "send", unreachable)
+    progress = SearchProgress(stream=io.StringIO(), every_seconds=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        _progress_search().set_callbacks(progress).fit(*load_iris(return_X_y=True))
+    assert progress.n_done_ == [8, 6, 4]
+    assert [(r.done, r.final) for r in progress.history_] == [(8, True), (6, True), (4, True)]
+    monkeypatch.undo()
+
+    class Broken(io.StringIO):
+        def write(self, text):
+            raise OSError("disk full")
+
+    progress = SearchProgress(stream=Broken(), every_seconds=0)
+    with pytest.warns(RuntimeWarning, match="SearchProgress stopped printing .*disk full"):
+        search = _progress_search().set_callbacks(progress).fit(*load_iris(return_X_y=True))
+    assert progress.n_done_ == [8, 6, 4] and hasattr(search, "best_estimator_")
+
+
+def test_search_progress_with_scikit_learns_searches_and_pickling():
+    progress = SearchProgress(stream=io.StringIO(), every_seconds=0, prefix="")
+    RandomizedSearchCV(
+        Quadratic(), {"lr": log_uniform(1e-2, 1e2)}, n_iter=3, cv=2, random_state=0,
+    ).set_callbacks(progress).fit(X_TOY, Y_TOY)
+    assert progress.n_done_ == [6] and progress.n_total_ == [6]
+    assert progress.stream.getvalue().splitlines()[-1].startswith("stage 1/1: 6/6 fits done")
+    copy = pickle.loads(pickle.dumps(progress))
+    assert (copy.every_seconds, copy.prefix, copy.stream, copy.history_) == (0, "", None, [])
+    with pytest.raises(ValueError, match="every_seconds"):
+        SearchProgress(every_seconds=-1)
