@@ -97,12 +97,12 @@ def test_cli_reports_a_failed_handshake_as_an_input_error(tmp_path, capsys, monk
     """Something else answering on the port makes dask's handshake raise
     anything (a MemoryError for a 3 EiB 'message' from an HTTP proxy): the
     command exits 2 with the usual message, not a traceback."""
-    import sknet.cli
+    import sknet._cluster
 
     def handshake(*args, **kwargs):
         raise MemoryError("Unable to allocate 3.07 EiB")
 
-    monkeypatch.setattr(sknet.cli, "connect_scheduler", handshake)
+    monkeypatch.setattr(sknet._cluster, "connect_scheduler", handshake)
     status = main(["recipe", "iris", "--budget-fits", "6", "--cv", "2", "--max-iter", "5",
                    "--output", str(tmp_path / "out"), "--quiet",
                    "--scheduler", "tcp://127.0.0.1:8787"])

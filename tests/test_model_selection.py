@@ -1010,3 +1010,33 @@ def test_search_progress_with_scikit_learns_searches_and_pickling():
     assert (copy.every_seconds, copy.prefix, copy.stream, copy.history_) == (0, "", None, [])
     with pytest.raises(ValueError, match="every_seconds"):
         SearchProgress(every_seconds=-1)
+
+
+def test_a_callable_n_iter_sizes_each_stage_from_the_stages_before():
+    """The recipe's time budget: n_iter(stage, history) sees every earlier
+    stage's size and wall time."""
+    from sklearn.datasets import load_iris
+    from sklearn.linear_model import LogisticRegression
+
+    from sknet.model_selection import CoarseToFineSearchCV, log_uniform
+
+    X, y = load_iris(return_X_y=True)
+    calls = []
+
+    def n_iter(stage, history):
+        calls.append((stage, list(history)))
+        return [4, 3, 2][stage]
+
+    search = CoarseToFineSearchCV(
+        LogisticRegression(max_iter=200), {"C": log_uniform(1e-3, 1e3)}, n_stages=3,
+        n_iter=n_iter, top_k=2, cv=2, random_state=0,
+    ).fit(X, y)
+    assert [c[0] for c in calls] == [0, 1, 2]
+    assert [len(c[1]) for c in calls] == [0, 1, 2]
+    assert [n for n, _ in calls[2][1]] == [4, 3]
+    assert all(sec > 0 for _, sec in calls[2][1])
+    assert list(np.bincount(search.cv_results_["stage"])) == [4, 3, 2]
+    assert len(search.stage_seconds_) == 3 and calls[2][1][1][1] == search.stage_seconds_[1]
+    with pytest.raises(ValueError, match="must return a positive int"):
+        CoarseToFineSearchCV(LogisticRegression(), {"C": log_uniform(1e-3, 1e3)},
+                             n_stages=2, n_iter=lambda s, h: 0, cv=2).fit(X, y)

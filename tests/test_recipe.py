@@ -267,3 +267,35 @@ def test_a_mixed_table_gets_one_treatment_per_column_and_predicts_raw_rows():
     rows.loc[0, "colour"] = "purple"
     rows.loc[1, "size"] = np.nan
     assert set(result.model.predict(rows)) <= {"big", "small"}
+
+
+def test_time_budget_sizes_later_stages_from_measured_times():
+    from sknet.recipe.search import TimeBudget
+
+    budget = TimeBudget(100.0, first=10, epochs=[40, 100, 200], stop_early=0.5)
+    assert budget(0, []) == 10
+    # stage 0 took 20 s for 10 candidates: 2 s each at 40 epochs -> 5 s at 100;
+    # 80 s are left, of which stage 1's share is 30*100 / (30*100 + 20*200*0.5)
+    n1 = budget(1, [(10, 20.0)])
+    assert n1 == int(0.6 * 80 / 5.0)
+    # stage 1 took 45 s for its candidates: 5 s at 200 epochs x 0.5 ... the rest
+    n2 = budget(2, [(10, 20.0), (n1, 45.0)])
+    per = 45.0 / n1 * (200 * 0.5) / 100
+    assert n2 == int(35.0 / per)
+    assert budget.sizes == [10, n1, n2]
+    capped = TimeBudget(1000.0, first=50, epochs=[40, 100, 200], stop_early=1.0,
+                        caps=[5, 3, 2])
+    assert [capped(0, []), capped(1, [(5, 1.0)]), capped(2, [(5, 1.0), (3, 1.0)])] == [5, 3, 2]
+    starved = TimeBudget(1.0, first=0, epochs=[40, 100, 200], stop_early=1.0)
+    assert [starved(0, []), starved(1, [(1, 5.0)]), starved(2, [(1, 5.0), (1, 5.0)])] == [1, 1, 1]
+
+
+def test_budget_minutes_runs_a_search_sized_by_time():
+    X, y = _blobs(200)
+    config = RecipeConfig(**{**FAST, "budget_fits": None, "budget_minutes": 0.2})
+    result = run_recipe(X, y, config)
+    s = result.report.search
+    assert s.calibration["seconds_for_search"] > 0
+    assert len(s.calibration["epochs"]) == 2
+    assert sum(s.n_candidates_per_stage) == len(s.candidates) >= 3
+    assert s.budget_minutes == 0.2

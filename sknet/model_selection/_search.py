@@ -9,6 +9,7 @@ fails, and reruns a stage whose dask worker died.
 
 import numbers
 import sys
+import time
 import warnings
 
 import numpy as np
@@ -79,8 +80,13 @@ class CoarseToFineSearchCV(BaseSearchCV):
         ``rvs`` are sampled but never narrowed.
     n_stages : int, default=3
         Number of stages.
-    n_iter : int or list of int, default=20
-        Candidates per stage (one int for every stage, or one per stage).
+    n_iter : int, list of int or callable, default=20
+        Candidates per stage: one int for every stage, one per stage, or
+        ``n_iter(stage, history)`` called before each stage, where
+        ``history`` lists ``(n_candidates, seconds)`` of the stages run so
+        far (their wall time), so that a time budget can size the later
+        stages from the measured cost of the earlier ones. It must return a
+        positive int.
     top_k : int, default=5
         Number of best candidates of a stage that define the next stage's
         spaces (fewer when fewer fits succeeded; with none, the spaces are
@@ -125,6 +131,8 @@ class CoarseToFineSearchCV(BaseSearchCV):
         the first failing fold).
     stage_distributions_ : list of dict
         The spaces sampled at each stage.
+    stage_seconds_ : list of float
+        Wall time of each stage's fits and scoring.
     best_estimator_, best_score_, best_params_, best_index_, scorer_, \
 n_splits_, refit_time_, multimetric_
         As in :class:`~sklearn.model_selection.RandomizedSearchCV`.
@@ -170,7 +178,7 @@ n_splits_, refit_time_, multimetric_
         **BaseSearchCV._parameter_constraints,
         "param_distributions": [dict],
         "n_stages": [Interval(numbers.Integral, 1, None, closed="left")],
-        "n_iter": [Interval(numbers.Integral, 1, None, closed="left"), list],
+        "n_iter": [Interval(numbers.Integral, 1, None, closed="left"), list, callable],
         "top_k": [Interval(numbers.Integral, 1, None, closed="left")],
         "margin": [Interval(numbers.Real, 0, None, closed="left")],
         "random_state": ["random_state"],
@@ -264,6 +272,17 @@ n_splits_, refit_time_, multimetric_
 
     # -- configuration helpers ---------------------------------------------
 
+    def _stage_n_iter(self, stage, history):
+        """Candidates of ``stage``; ``history`` as for a callable ``n_iter``."""
+        if not callable(self.n_iter):
+            return self._per_stage_n_iter()[stage]
+        n = self.n_iter(stage, list(history))
+        if not (_is_int(n) and n >= 1):
+            raise ValueError(
+                f"n_iter({stage}, history) must return a positive int; got {n!r}."
+            )
+        return int(n)
+
     def _per_stage_n_iter(self):
         if isinstance(self.n_iter, numbers.Integral):
             return [int(self.n_iter)] * self.n_stages
@@ -318,7 +337,8 @@ n_splits_, refit_time_, multimetric_
 
     def _run_search(self, evaluate_candidates, *, callback_ctx=None):
         self._check_spaces()
-        n_iters = self._per_stage_n_iter()
+        if not callable(self.n_iter):
+            self._per_stage_n_iter()  # a bad list is refused before any fit
         fixed = self._per_stage_params()
         rng = check_random_state(self.random_state)
         original = self.param_distributions
@@ -332,6 +352,8 @@ n_splits_, refit_time_, multimetric_
                 task_name="search", max_subtasks=self.n_stages
             ).call_on_fit_task_begin(estimator=self)
         results = None
+        self.stage_seconds_ = []
+        history = []
         for stage in range(self.n_stages):
             # results is None after a stage whose every fit failed: no winners
             if stage > 0 and results is not None:
@@ -349,7 +371,7 @@ n_splits_, refit_time_, multimetric_
             self.stage_distributions_.append(dict(spaces))
             candidates = [
                 {**_sample_params(spaces, rng), **fixed[stage]}
-                for _ in range(n_iters[stage])
+                for _ in range(self._stage_n_iter(stage, history))
             ]
             if self.verbose > 0:
                 print(f"Stage {stage}: {len(candidates)} candidates")
@@ -360,7 +382,10 @@ n_splits_, refit_time_, multimetric_
                     max_subtasks=len(candidates) * self.n_splits_,
                     sequential_subtasks=False,
                 ).call_on_fit_task_begin(estimator=self)
+            started = time.perf_counter()
             results = self._evaluate_stage(evaluate_candidates, candidates, stage, stage_ctx)
+            self.stage_seconds_.append(time.perf_counter() - started)
+            history.append((len(candidates), self.stage_seconds_[-1]))
             if stage_ctx is not None:
                 stage_ctx.call_on_fit_task_end(estimator=self)
         if search_ctx is not None:

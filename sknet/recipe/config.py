@@ -50,8 +50,9 @@ class RecipeConfig:
         Model fits of the search (candidates x folds);
         :data:`DEFAULT_BUDGET_FITS` when neither budget is given.
     budget_minutes : float or None, default=None
-        Wall-clock minutes of the whole run, which sizes the search from a
-        timed pilot fit.
+        Wall-clock minutes of the whole run: the search is sized from the
+        default network's timing, and its later stages from the earlier
+        stages' (see :class:`~sknet.recipe.search.TimeBudget`).
     max_width, max_depth : int, default=512, 2
         Widest hidden layer and most hidden layers searched.
     max_iter : int, default=200

@@ -85,7 +85,7 @@ class SearchSection:
     n_fits: int
     budget_fits: int
     budget_minutes: float
-    pilot: dict
+    calibration: dict            # --budget-minutes: the default network's timing
     seconds: float
     n_failed: int
     stage_spaces: list

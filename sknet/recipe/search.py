@@ -14,9 +14,10 @@ import numpy as np
 from .errors import InputError
 
 __all__ = [
+    "TimeBudget",
+    "plan_time_budget",
     "learning_rate_range",
     "n_workers",
-    "pilot_fit",
     "readable_params",
     "space_repr",
     "stage_plan",
@@ -257,29 +258,6 @@ def n_workers(cfg):
     return max(1, cpus + 1 + cfg.n_jobs if cfg.n_jobs < 0 else min(cfg.n_jobs, cpus))
 
 
-def pilot_fit(ctx, pipe, space, epochs):
-    """Time one short fit of a mid-sized candidate on one fold."""
-    import warnings
-
-    from sklearn.base import clone
-
-    step = ctx.step
-    train, _ = next(ctx.cv().split(ctx.X_train, ctx.y_train))
-    hidden = space[f"{step}hidden_layer_sizes"]
-    width = int(round(np.sqrt(hidden.width.low * hidden.width.high)))
-    params = {f"{step}max_iter": epochs, f"{step}tol": 0.0, f"{step}n_iter_no_change": epochs,
-              f"{step}hidden_layer_sizes": (width,) * max(hidden.depth)}
-    est = clone(pipe).set_params(**params)
-    X = ctx.X_train.iloc[train] if ctx.ds.is_table else ctx.X_train[train]
-    t0 = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        est.fit(X, ctx.y_train[train])
-    seconds = time.perf_counter() - t0
-    return {"hidden_layer_sizes": [width] * max(hidden.depth), "epochs": epochs,
-            "seconds": round(seconds, 4), "seconds_per_epoch": seconds / epochs}
-
-
 def readable_params(params, scalers):
     """Search parameters by their short names, scalers by their names."""
     out = {}
@@ -304,3 +282,100 @@ def space_repr(space, scalers):
     if r is not None:
         return {"low": r.low, "high": r.high, "log": r.log, "integer": r.integer}
     return repr(space)
+
+
+def _flops(hidden, n_features, n_outputs):
+    """Multiply-adds per row of a network's forward pass."""
+    sizes = [n_features, *hidden, n_outputs]
+    return float(sum(a * b for a, b in zip(sizes[:-1], sizes[1:])))
+
+
+class TimeBudget:
+    """``n_iter`` for :class:`~sknet.model_selection.CoarseToFineSearchCV`
+    that spends about ``seconds`` of wall time on the three stages.
+
+    Stage 0 runs ``first`` candidates (sized from an estimate). Each later
+    stage is sized from the measured wall time per candidate of the stage
+    before, scaled by the ratio of their ``epochs`` (the last stage's fits
+    stopping early as the default network's did, ``stop_early``), so that an
+    estimate that was off is corrected after the first stage: stage 1 gets
+    its share of what is left (as planned: 30% of the candidates at
+    ``epochs[1]`` against 20% at ``epochs[2]``), stage 2 the rest.
+    ``caps`` bounds each stage (from ``--budget-fits``).
+    """
+
+    def __init__(self, seconds, first, epochs, stop_early, caps=None):
+        self.seconds = seconds
+        self.first = first
+        self.epochs = epochs
+        self.stop_early = stop_early
+        self.caps = caps
+        self.sizes = []
+
+    def _cost(self, stage):
+        return self.epochs[stage] * (self.stop_early if stage == 2 else 1.0)
+
+    def __call__(self, stage, history):
+        if stage == 0:
+            n = self.first
+        else:
+            n_prev, seconds_prev = history[-1]
+            per_candidate = seconds_prev / n_prev * self._cost(stage) / self._cost(stage - 1)
+            left = self.seconds - sum(seconds for _, seconds in history)
+            share = 1.0
+            if stage == 1:
+                share = 0.3 * self._cost(1) / (0.3 * self._cost(1) + 0.2 * self._cost(2))
+            n = int(share * left / max(per_candidate, 1e-9))
+        n = max(1, n if self.caps is None else min(n, self.caps[stage]))
+        self.sizes.append(n)
+        return n
+
+
+def _flops(hidden, n_features, n_outputs):
+    """Multiply-adds per row of a network's forward pass."""
+    sizes = [n_features, *hidden, n_outputs]
+    return float(sum(a * b for a, b in zip(sizes[:-1], sizes[1:])))
+
+
+def plan_time_budget(seconds, calibration, hidden_space, *, n_features, n_outputs, cv,
+                     epochs, max_iter, workers, baselines, caps=None, random_state=0):
+    """A :class:`TimeBudget` for ``seconds`` of wall time left in the run.
+
+    The default network's cross-validation, run just before under the
+    search's own conditions (its folds in parallel on the same cores, or on
+    the cluster), is the calibration: ``calibration`` holds its wall
+    ``seconds`` and each fold's ``epochs``. What follows the search (the
+    final fit and the two baselines, each taken as 1.5 times one of those
+    folds, and 3 s to draw and write the report) comes off first. Stage 0's
+    size is estimated from the default network's wall time per epoch,
+    scaled up for networks with more multiply-adds per row (averaged over
+    256 draws of ``hidden_space``; smaller ones are taken at the default's
+    cost, since per-batch overhead dominates them), times its epochs; the
+    later stages correct it from measured times.
+
+    Returns
+    -------
+    TimeBudget
+        Its ``first`` may be 0 when nothing is left; the caller decides.
+    """
+    folds = max(len(calibration["epochs"]), 1)
+    run_epochs = float(np.sum(calibration["epochs"])) or float(max_iter * folds)
+    stop_early = min(1.0, max(0.2, run_epochs / folds / max_iter))
+    fold_seconds = calibration["seconds"] / max(1.0, folds / max(workers, 1))
+    after = 1.5 * fold_seconds * (3 if baselines else 1) + 3.0
+    search_seconds = max(seconds - after, 0.0)
+    # wall seconds per epoch of one fit, with the folds running as the search's will
+    per_epoch = calibration["seconds"] / run_epochs
+    rng = np.random.RandomState(random_state)
+    draws = hidden_space.rvs(size=256, random_state=rng)
+    default_flops = _flops((100,), n_features, n_outputs)
+    # bigger networks cost more in proportion; smaller ones no less (per-batch
+    # overhead dominates small networks)
+    scale = float(np.mean([max(1.0, _flops(h, n_features, n_outputs) / default_flops)
+                           for h in draws]))
+    cost = [epochs[0], epochs[1], epochs[2] * stop_early]
+    share0 = 0.5 * cost[0] / (0.5 * cost[0] + 0.3 * cost[1] + 0.2 * cost[2])
+    first = int(share0 * search_seconds / max(cv * per_epoch * scale * cost[0], 1e-12))
+    budget = TimeBudget(search_seconds, first, epochs, stop_early, caps)
+    budget.after_seconds = after
+    return budget

@@ -7,6 +7,7 @@ line. :data:`STAGES` lists them in order; the progress count comes from it.
 
 import contextlib
 import os
+import sys
 import time
 from dataclasses import dataclass, field
 
@@ -27,10 +28,10 @@ from .report import (
 )
 from .search import (
     IndentedStdout,
+    plan_time_budget,
     fit_final,
     learning_rate_range,
     n_workers,
-    pilot_fit,
     quiet_search_warnings,
     readable_params,
     search_backend,
@@ -285,64 +286,90 @@ def _space(ctx):
     return space
 
 
+@contextlib.contextmanager
+def _search_context(ctx):
+    """The cluster (if any), quiet warnings, and the fits' prints inside the stage."""
+    cfg = ctx.config
+    with contextlib.ExitStack() as stack:
+        out = (IndentedStdout(ctx.progress.stream) if cfg.verbose
+               else stack.enter_context(open(os.devnull, "w", encoding="utf-8")))
+        stack.enter_context(search_backend(cfg))
+        stack.enter_context(quiet_search_warnings())
+        stack.enter_context(contextlib.redirect_stdout(out))
+        yield
+
+
 def stage_search(ctx):
-    from sklearn.model_selection import cross_val_score
+    from sklearn.model_selection import cross_validate
 
     from ..model_selection import CoarseToFineSearchCV
 
     cfg, step = ctx.config, ctx.step
     space = _space(ctx)
-    final_epochs = stage_plan(3, cfg.max_iter, len(ctx.y_train) * (cfg.cv - 1) / cfg.cv)[1][-1]
     mlp = ctx.estimator(max_iter=cfg.max_iter, divergence_threshold=10.0, n_iter_no_change=10)
     pipe = ctx.pipeline(mlp)
     n_fold = len(ctx.y_train) * (cfg.cv - 1) / cfg.cv
     budget_fits = cfg.search_budget_fits
     n_candidates = budget_fits // cfg.cv if budget_fits else None
-    pilot = None
-    if cfg.budget_minutes is not None:
-        epochs0 = stage_plan(10, cfg.max_iter, n_fold)[1]
-        pilot = pilot_fit(ctx, pipe, space, epochs0[0])
-        weighted = 0.5 * epochs0[0] + 0.3 * epochs0[1] + 0.2 * epochs0[2]
-        per_candidate = cfg.cv * pilot["seconds_per_epoch"] * weighted
-        # what is left of the budget, less the default network's folds, the
-        # final fit and the baselines (about four full-data fits in all)
-        reserve = (cfg.cv + 4) * pilot["seconds_per_epoch"] * 1.5 * final_epochs * 0.5
-        left = cfg.budget_minutes * 60 - ctx.elapsed() - reserve
-        by_time = int(left * n_workers(cfg) / max(per_candidate, 1e-6))
-        pilot["candidates_by_time"] = by_time
-        n_candidates = by_time if n_candidates is None else min(n_candidates, by_time)
-        if n_candidates < 3:
-            ctx.progress.say(f"      --budget-minutes {cfg.budget_minutes:g} is shorter than "
-                             "the smallest search (3 candidates); running that")
-            n_candidates = 3
-    n_iter, epochs = stage_plan(n_candidates, cfg.max_iter, n_fold)
     ctx.default_params = {f"{step}max_iter": cfg.max_iter}
-    search = ctx.search = CoarseToFineSearchCV(
-        pipe, space, n_stages=3, n_iter=n_iter, top_k=max(2, min(5, n_iter[0] // 3)),
-        cv=ctx.cv(), scoring=ctx.scoring, n_jobs=cfg.n_jobs, refit=False,
-        random_state=cfg.random_state,
-        stage_params=[{f"{step}max_iter": e} for e in epochs],
-        verbose=1 if cfg.verbose else 0,
-    )
-    ctx.progress.say(
-        f"      {sum(n_iter)} candidates in 3 stages ({' / '.join(map(str, n_iter))}) x "
-        f"{cfg.cv} folds = {sum(n_iter) * cfg.cv} fits, plus the default network's "
-        f"{cfg.cv}; epochs per stage {' / '.join(map(str, epochs))}"
-    )
+    stream = ctx.progress.stream or sys.stdout  # before the fits' prints are redirected
     t0 = time.perf_counter()
-    with contextlib.ExitStack() as stack:
-        out = (IndentedStdout() if cfg.verbose
-               else stack.enter_context(open(os.devnull, "w", encoding="utf-8")))
-        stack.enter_context(search_backend(cfg))
-        stack.enter_context(quiet_search_warnings())
-        stack.enter_context(contextlib.redirect_stdout(out))
-        default_scores = cross_val_score(
+    with _search_context(ctx):
+        # The default network, cross-validated on the search's folds: the
+        # candidate to beat, and the timing the budget is sized from.
+        default = cross_validate(
             ctx.pipeline(ctx.estimator(max_iter=cfg.max_iter, divergence_threshold=10.0)),
             ctx.X_train, ctx.y_train, cv=ctx.cv(), scoring=ctx.scoring, n_jobs=cfg.n_jobs,
-            error_score=np.nan,
+            error_score=np.nan, return_estimator=True,
         )
+        n_iter, epochs = stage_plan(n_candidates or 10, cfg.max_iter, n_fold)
+        calibration, budget = None, None
+        if cfg.budget_minutes is not None:
+            calibration = {
+                "seconds": round(time.perf_counter() - t0, 3),
+                "epochs": [int(getattr(models.mlp_of(e), "n_iter_", cfg.max_iter))
+                           for e in default["estimator"]],
+            }
+            n_outputs = len(ctx.report.data.classes) if ctx.classification else 1
+            budget = plan_time_budget(
+                cfg.budget_minutes * 60 - ctx.elapsed(), calibration,
+                space[f"{step}hidden_layer_sizes"], n_features=ctx.Xp.shape[1],
+                n_outputs=n_outputs, cv=cfg.cv, epochs=epochs, max_iter=cfg.max_iter,
+                workers=n_workers(cfg), baselines=cfg.baselines,
+                caps=n_iter if n_candidates else None, random_state=cfg.random_state,
+            )
+            if budget.first < 1:
+                ctx.progress.say(f"      --budget-minutes {cfg.budget_minutes:g} leaves no "
+                                 "time for the search; running its smallest (3 candidates)")
+            calibration["seconds_for_search"] = round(budget.seconds, 3)
+            calibration["seconds_after_search"] = round(budget.after_seconds, 3)
+        search = ctx.search = CoarseToFineSearchCV(
+            pipe, space, n_stages=3, n_iter=budget or n_iter,
+            top_k=max(2, min(5, (budget.first if budget else n_iter[0]) // 3)),
+            cv=ctx.cv(), scoring=ctx.scoring, n_jobs=cfg.n_jobs, refit=False,
+            random_state=cfg.random_state,
+            stage_params=[{f"{step}max_iter": e} for e in epochs],
+        )
+        if cfg.verbose:
+            from ..model_selection import SearchProgress
+
+            # finished fits and the time left, inside each stage
+            search.set_callbacks(SearchProgress(stream=stream))
+        if budget is None:
+            ctx.progress.say(
+                f"      {sum(n_iter)} candidates in 3 stages ({' / '.join(map(str, n_iter))})"
+                f" x {cfg.cv} folds = {sum(n_iter) * cfg.cv} fits after the default "
+                f"network's {cfg.cv}; epochs per stage {' / '.join(map(str, epochs))}")
+        else:
+            ctx.progress.say(
+                f"      {budget.seconds:.0f} s for the search: {max(budget.first, 1)} "
+                f"candidates x {cfg.cv} folds in stage 1, the later stages sized from its "
+                f"time; epochs per stage {' / '.join(map(str, epochs))}")
         search.fit(ctx.X_train, ctx.y_train)
+        if budget is not None:
+            n_iter = list(budget.sizes)
     seconds = time.perf_counter() - t0
+    default_scores = default["test_score"]
     results = search.cv_results_
     candidates = []
     for i, params in enumerate(results["params"]):
@@ -361,7 +388,7 @@ def stage_search(ctx):
     ctx.report.search = SearchSection(
         scoring=ctx.scoring, scoring_reason=ctx.scoring_reason, n_candidates_per_stage=n_iter,
         epochs_per_stage=epochs, cv_folds=cfg.cv, n_fits=int(sum(n_iter) * cfg.cv),
-        budget_fits=budget_fits, budget_minutes=cfg.budget_minutes, pilot=pilot,
+        budget_fits=budget_fits, budget_minutes=cfg.budget_minutes, calibration=calibration,
         seconds=round(seconds, 3), n_failed=n_failed,
         stage_spaces=[{k.rsplit("__", 1)[-1]: space_repr(v, ctx.scalers) for k, v in d.items()}
                       for d in search.stage_distributions_],
