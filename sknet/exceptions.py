@@ -11,6 +11,7 @@ __all__ = [
     "DivergenceWarning",
     "InconsistentSknetVersionWarning",
     "InsecureSchedulerWarning",
+    "SearchFailedError",
     "TrainingDivergedError",
     "WorkerLostWarning",
 ]
@@ -63,6 +64,14 @@ def _rebuild_diverged(message, n_iter, n_batches, loss, initial_loss):
     return TrainingDivergedError(
         message, n_iter=n_iter, n_batches=n_batches, loss=loss, initial_loss=initial_loss
     )
+
+
+class SearchFailedError(ValueError):
+    """Every fit of every stage of a :class:`~sknet.model_selection.CoarseToFineSearchCV`
+    failed; the message names the most common reason.
+
+    A ``ValueError``, as scikit-learn's own "All the N fits failed" is.
+    """
 
 
 class DivergenceWarning(ConvergenceWarning):

@@ -379,3 +379,30 @@ def test_a_failing_dask_cluster_is_exit_2(tmp_path, capsys, monkeypatch):
     status, _, err = _run(capsys, "recipe", "iris", "--output", str(tmp_path / "o"), *FAST)
     assert status == 2 and "the dask cluster failed (FutureCancelledError" in err
     assert err.count("\n") == 1
+
+
+def test_a_search_in_which_every_fit_fails_falls_back_to_the_default_network(
+        tmp_path, capsys, monkeypatch):
+    """Every candidate fails (a negative alpha, refused by fit): the search
+    records why and the recipe hands back the default network instead of
+    scikit-learn's "All the N fits failed" traceback."""
+    import sknet.recipe.stages as stages
+
+    real_space = stages._space
+
+    def broken_space(ctx):
+        return {**real_space(ctx), f"{ctx.step}alpha": [-1.0]}
+
+    monkeypatch.setattr(stages, "_space", broken_space)
+    out_dir = tmp_path / "out"
+    status, out, err = _run(capsys, "recipe", "iris", "--output", str(out_dir),
+                            "--no-figures", *FAST)
+    assert status == 0, err
+    report = json.loads((out_dir / "report.json").read_text())
+    s = report["search"]
+    assert s["failure"].startswith("All 6 fits of the search (3 stages) failed")
+    assert "InvalidParameterError" in s["failure"] and "alpha" in s["failure"]
+    assert s["candidates"] == [] and s["n_failed"] == 3
+    assert report["final"]["chosen"] == "default"
+    assert "failed or diverged" in report["final"]["reason"]
+    assert report["test"]["score"] > 0.6  # 20 epochs of the default network; chance is 1/3

@@ -19,7 +19,7 @@ from sklearn.model_selection._validation import _insert_error_scores
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 
-from ..exceptions import WorkerLostWarning
+from ..exceptions import SearchFailedError, WorkerLostWarning
 from ..training import propagate_interrupts
 from ._failures import (
     _all_failed_message,
@@ -63,7 +63,7 @@ class CoarseToFineSearchCV(BaseSearchCV):
     there): its candidates are recorded the same way, a
     :class:`~sklearn.exceptions.FitFailedWarning` names the most common
     reason, and the next stage samples the same spaces again. Only when every
-    fit of every stage failed does :meth:`fit` raise, a short ``ValueError``
+    fit of every stage failed does :meth:`fit` raise, a short ``SearchFailedError``
     naming the most common reason. Ctrl-C stops the whole search:
     its fits run inside :func:`sknet.training.propagate_interrupts`, so an
     interrupted sknet estimator raises ``KeyboardInterrupt`` instead of
@@ -242,9 +242,9 @@ n_splits_, refit_time_, multimetric_
 
         Raises
         ------
-        ValueError
-            When every fit of every stage failed; the message names the most
-            common reason. With ``error_score='raise'``, the first failure
+        SearchFailedError
+            (a ``ValueError``) when every fit of every stage failed; the
+            message names the most common reason. With ``error_score='raise'``, the first failure
             itself.
         KeyboardInterrupt
             On Ctrl-C, at once: no interrupted fit is scored.
@@ -391,7 +391,7 @@ n_splits_, refit_time_, multimetric_
         if search_ctx is not None:
             search_ctx.call_on_fit_task_end(estimator=self)
         if len(self._run.failed) == self.n_stages:
-            raise ValueError(_all_failed_message(self._run.failed))
+            raise SearchFailedError(_all_failed_message(self._run.failed))
 
     def _evaluate_stage(self, evaluate_candidates, candidates, stage, stage_ctx):
         """Fit and score one stage's candidates, rerunning it if a dask worker dies.

@@ -88,6 +88,7 @@ class SearchSection:
     calibration: dict            # --budget-minutes: the default network's timing
     seconds: float
     n_failed: int
+    failure: str                 # why the whole search failed, or None
     stage_spaces: list
     best_params: dict
     best_cv_score: float

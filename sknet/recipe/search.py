@@ -143,6 +143,8 @@ def quiet_search_warnings():
         warnings.simplefilter("ignore", DivergenceWarning)
         warnings.simplefilter("ignore", FitFailedWarning)
         warnings.filterwarnings("ignore", message=r"(?s).*test scores are non-finite")
+        # the recipe picks its final candidates itself (stages._choices)
+        warnings.filterwarnings("ignore", message=r"No candidate run with the last stage")
         yield
 
 

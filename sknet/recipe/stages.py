@@ -15,6 +15,7 @@ import numpy as np
 
 from . import models
 from .data import load_dataset
+from ..exceptions import SearchFailedError
 from .report import (
     ChecksSection,
     DataSection,
@@ -365,14 +366,17 @@ def stage_search(ctx):
                 f"      {budget.seconds:.0f} s for the search: {max(budget.first, 1)} "
                 f"candidates x {cfg.cv} folds in stage 1, the later stages sized from its "
                 f"time; epochs per stage {' / '.join(map(str, epochs))}")
-        search.fit(ctx.X_train, ctx.y_train)
+        try:
+            search.fit(ctx.X_train, ctx.y_train)
+            failure = None
+        except SearchFailedError as exc:  # the default network may still do
+            failure = str(exc)
+            ctx.progress.say(f"      {failure}")
         if budget is not None:
             n_iter = list(budget.sizes)
-    seconds = time.perf_counter() - t0
-    default_scores = default["test_score"]
-    results = search.cv_results_
     candidates = []
-    for i, params in enumerate(results["params"]):
+    results = getattr(search, "cv_results_", None)
+    for i, params in enumerate(results["params"] if results is not None else []):
         row = {
             "stage": int(results["stage"][i]),
             "mean_cv_score": float(results["mean_test_score"][i]),
@@ -382,22 +386,26 @@ def stage_search(ctx):
         }
         row.update(readable_params(params, ctx.scalers))
         candidates.append(row)
-    best = readable_params(search.best_params_, ctx.scalers)
-    default_cv = float(np.mean(default_scores))
-    n_failed = sum(1 for c in candidates if c["failure_reason"])
+    default_cv = float(np.mean(default["test_score"]))
     ctx.report.search = SearchSection(
         scoring=ctx.scoring, scoring_reason=ctx.scoring_reason, n_candidates_per_stage=n_iter,
         epochs_per_stage=epochs, cv_folds=cfg.cv, n_fits=int(sum(n_iter) * cfg.cv),
         budget_fits=budget_fits, budget_minutes=cfg.budget_minutes, calibration=calibration,
-        seconds=round(seconds, 3), n_failed=n_failed,
+        seconds=round(time.perf_counter() - t0, 3),
+        n_failed=sum(1 for c in candidates if c["failure_reason"]) if not failure
+        else int(sum(n_iter)),
+        failure=failure,
         stage_spaces=[{k.rsplit("__", 1)[-1]: space_repr(v, ctx.scalers) for k, v in d.items()}
-                      for d in search.stage_distributions_],
-        best_params=best, best_cv_score=float(search.best_score_),
+                      for d in getattr(search, "stage_distributions_", [])],
+        best_params=readable_params(search.best_params_, ctx.scalers) if not failure else {},
+        best_cv_score=float(search.best_score_) if not failure else float("nan"),
         default_params=readable_params(ctx.default_params, ctx.scalers),
         default_cv_score=default_cv, candidates=candidates,
     )
+    s = ctx.report.search
+    n_failed = s.n_failed
     name = ctx.scoring.replace("_", " ")
-    return (f"best CV {name} {search.best_score_:.4f} (default network {default_cv:.4f})"
+    return (f"best CV {name} {s.best_cv_score:.4f} (default network {default_cv:.4f})"
             + (f"; {n_failed} candidate(s) failed" if n_failed else ""))
 
 
@@ -410,17 +418,23 @@ def _choices(ctx):
     """Candidates for the final fit, best first: the search's comparable
     candidates by CV score, with the default network at its rank."""
     s, search = ctx.report.search, ctx.search
-    results = search.cv_results_
-    last = max(results["stage"])
-    scores = np.asarray(results["mean_test_score"], dtype=float)
-    ranked = [i for i in np.argsort(-np.nan_to_num(scores, nan=-np.inf), kind="stable")
-              if results["stage"][i] == last and np.isfinite(scores[i])
-              and not results["failure_reason"][i]]
-    choices = [(scores[i], f"candidate {i} of the search", dict(results["params"][i]))
-               for i in ranked[:3]]
+    results = getattr(search, "cv_results_", None)
+    choices = []
     if np.isfinite(s.default_cv_score):
         choices.append((s.default_cv_score, DEFAULT_LABEL, ctx.default_params))
-    choices.sort(key=lambda c: -c[0])  # stable: the search wins ties
+    if results is None:  # every fit of the search failed
+        return [(label, params) for _, label, params in choices]
+    scores = np.asarray(results["mean_test_score"], dtype=float)
+    ok = np.isfinite(scores) & (np.asarray(results["failure_reason"]) == "")
+    # the last stage's candidates (the full epoch budget); earlier stages'
+    # only when none of those fitted
+    last = ok & (np.asarray(results["stage"]) == max(results["stage"]))
+    pool = last if last.any() else ok
+    ranked = [i for i in np.argsort(-np.where(pool, scores, -np.inf), kind="stable")
+              if pool[i]]
+    choices += [(scores[i], f"candidate {i} of the search", dict(results["params"][i]))
+                for i in ranked[:3]]
+    choices.sort(key=lambda c: -c[0])  # stable: the default network wins ties
     return [(label, params) for _, label, params in choices]
 
 
@@ -435,9 +449,9 @@ def stage_final(ctx):
     step, search, s = ctx.step, ctx.search, ctx.report.search
     choices = _choices(ctx)
     if not choices:
-        raise InputError("every candidate of the search and the default network failed "
-                         "(see report.json's failure reasons); rescale the data or lower "
-                         "--max-width.")
+        raise InputError("every candidate of the search and the default network failed ("
+                         + (s.failure or "no candidate of the last stage fitted")
+                         + "); rescale the data or lower --max-width.")
 
     def build(params):
         if params is ctx.default_params:
@@ -460,7 +474,7 @@ def stage_final(ctx):
         reason = (f"the default network: its CV {s.default_cv_score:.4f} is at least the "
                   f"search's best {s.best_cv_score:.4f}"
                   if s.default_cv_score >= s.best_cv_score
-                  else "the default network: the search's candidates diverged")
+                  else "the default network: the search's candidates failed or diverged")
         shown = {"hidden_layer_sizes": list(final.hidden_layer_sizes),
                  "activation": final.activation, "learning_rate_init": final.learning_rate_init,
                  "alpha": final.alpha, "max_iter": final.max_iter}
