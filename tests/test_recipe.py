@@ -296,6 +296,40 @@ def test_budget_minutes_runs_a_search_sized_by_time():
     result = run_recipe(X, y, config)
     s = result.report.search
     assert s.calibration["seconds_for_search"] > 0
-    assert len(s.calibration["epochs"]) == 2
+    assert len(s.calibration["epochs"]) == len(s.calibration["fit_seconds"]) == 2
     assert sum(s.n_candidates_per_stage) == len(s.candidates) >= 3
     assert s.budget_minutes == 0.2
+
+
+def test_a_deadline_callback_stops_training_after_the_current_epoch():
+    import time
+
+    from sknet import MLPClassifier
+    from sknet.recipe.search import Deadline
+
+    X, y = _blobs(200)
+    late = MLPClassifier(max_iter=50, tol=0.0, n_iter_no_change=100, random_state=0)
+    late.set_callbacks(Deadline(time.time() - 1.0))
+    assert late.fit(X, y).n_iter_ == 1
+    unset = MLPClassifier(max_iter=7, tol=0.0, n_iter_no_change=100, random_state=0)
+    unset.set_callbacks(Deadline(None))
+    with pytest.warns(Warning):  # ConvergenceWarning at max_iter
+        assert unset.fit(X, y).n_iter_ == 7
+
+
+def test_time_budget_sets_each_stage_deadline_to_its_share():
+    import time
+
+    from sknet.recipe.search import DEADLINE_SLACK, Deadline, TimeBudget
+
+    clock = Deadline(None)
+    budget = TimeBudget(100.0, first=10, epochs=[40, 100, 200], stop_early=0.5, clock=clock)
+    before = time.time()
+    budget(0, [])
+    share0 = 20 / (20 + 30 + 20)  # 0.5*40, 0.3*100, 0.2*200*0.5
+    assert clock.deadline == pytest.approx(before + 100 * share0 * DEADLINE_SLACK, abs=0.5)
+    budget(1, [(10, 30.0)])
+    assert clock.deadline == pytest.approx(time.time() + 70 * 30 / 50 * DEADLINE_SLACK,
+                                           abs=0.5)
+    budget(2, [(10, 30.0), (5, 40.0)])
+    assert clock.deadline == pytest.approx(time.time() + 30 * DEADLINE_SLACK, abs=0.5)

@@ -21,6 +21,7 @@ __all__ = [
     "make_pipeline",
     "mlp_step",
     "mlp_of",
+    "network_step",
     "column_step",
     "resolve_scoring",
 ]
@@ -92,6 +93,12 @@ def make_pipeline(columns, scaler, whiten, mlp, *, classification):
 def mlp_step(classification):
     """Parameter prefix of the network inside :func:`make_pipeline`'s model."""
     return "mlp__" if classification else "regressor__mlp__"
+
+
+def network_step(model):
+    """The (unfitted) network inside a :func:`make_pipeline` model."""
+    pipe = getattr(model, "regressor", model)
+    return pipe.named_steps["mlp"]
 
 
 def mlp_of(model):

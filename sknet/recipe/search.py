@@ -14,6 +14,7 @@ import numpy as np
 from .errors import InputError
 
 __all__ = [
+    "Deadline",
     "TimeBudget",
     "plan_time_budget",
     "learning_rate_range",
@@ -33,6 +34,13 @@ FALLBACK_LR_RANGE = (1e-5, 1e-1)
 #: On a small table the epoch caps bind first; on a large one these do, so a
 #: 50,000-row table gets fewer epochs than digits, not the same number.
 STAGE_UPDATES = (3000, 8000, 30000)
+
+#: How much slower a fit runs beside parallel ones than alone (measured on
+#: digits, two cores: 1.4 to 1.75).
+CROWDING = 1.5
+
+#: The search's fits stop once this multiple of its time is spent.
+DEADLINE_SLACK = 1.05
 
 #: Tries of the final fit: the chosen rate, then a third and a tenth of it.
 LR_RETRY_FACTORS = (1.0, 1 / 3, 1 / 10)
@@ -292,51 +300,91 @@ def _flops(hidden, n_features, n_outputs):
     return float(sum(a * b for a, b in zip(sizes[:-1], sizes[1:])))
 
 
+class Deadline:
+    """A scikit-learn callback that stops a network's training at a wall-clock time.
+
+    Set on the network of the search's candidates (it survives ``clone``
+    and pickling to joblib's workers): when an epoch ends after
+    ``deadline`` (seconds since the epoch, as :func:`time.time`), training
+    stops, as it does for any callback that asks to (the estimator's
+    ``stop_reason_`` says so).
+    """
+
+    def __init__(self, deadline):
+        self.deadline = deadline
+
+    def setup(self, estimator, context):
+        """Nothing to prepare."""
+
+    def teardown(self, estimator, context):
+        """Nothing to release."""
+
+    def on_fit_task_begin(self, estimator, context, **kwargs):
+        """Nothing at the start of a task."""
+
+    def on_fit_task_end(self, estimator, context, **kwargs):
+        """Ask to stop once the deadline has passed."""
+        return self.deadline is not None and time.time() > self.deadline
+
+
 class TimeBudget:
     """``n_iter`` for :class:`~sknet.model_selection.CoarseToFineSearchCV`
     that spends about ``seconds`` of wall time on the three stages.
 
-    Stage 0 runs ``first`` candidates (sized from an estimate). Each later
-    stage is sized from the measured wall time per candidate of the stage
-    before, scaled by the ratio of their ``epochs`` (the last stage's fits
-    stopping early as the default network's did, ``stop_early``), so that an
-    estimate that was off is corrected after the first stage: stage 1 gets
-    its share of what is left (as planned: 30% of the candidates at
-    ``epochs[1]`` against 20% at ``epochs[2]``), stage 2 the rest.
-    ``caps`` bounds each stage (from ``--budget-fits``).
+    Each stage has a share of the time: as planned, 50 / 30 / 20 % of the
+    candidates at their ``epochs`` (the last stage's fits stopping early as
+    the default network's did, ``stop_early``). Stage 0 runs ``first``
+    candidates (sized from an estimate); each later stage is sized from the
+    measured wall time per candidate of the stage before, scaled by the
+    ratio of their epochs, to fill its share of what is left. With a
+    ``clock`` (a :class:`Deadline` on the candidates' network), each stage
+    also gets a deadline at its share times :data:`DEADLINE_SLACK`: a stage
+    estimated too large has its last fits cut short rather than eat the
+    next stages' time. ``caps`` bounds each stage (from ``--budget-fits``).
     """
 
-    def __init__(self, seconds, first, epochs, stop_early, caps=None):
+    def __init__(self, seconds, first, epochs, stop_early, caps=None, clock=None):
         self.seconds = seconds
         self.first = first
         self.epochs = epochs
         self.stop_early = stop_early
         self.caps = caps
+        self.clock = clock
         self.sizes = []
+        self.deadlines = []
 
     def _cost(self, stage):
         return self.epochs[stage] * (self.stop_early if stage == 2 else 1.0)
 
+    def _share(self, stage):
+        """The stage's share of the time left when it starts."""
+        weights = [0.5 * self._cost(0), 0.3 * self._cost(1), 0.2 * self._cost(2)]
+        return weights[stage] / sum(weights[stage:])
+
     def __call__(self, stage, history):
+        left = self.seconds - sum(seconds for _, seconds in history)
         if stage == 0:
             n = self.first
         else:
             n_prev, seconds_prev = history[-1]
             per_candidate = seconds_prev / n_prev * self._cost(stage) / self._cost(stage - 1)
-            left = self.seconds - sum(seconds for _, seconds in history)
-            share = 1.0
-            if stage == 1:
-                share = 0.3 * self._cost(1) / (0.3 * self._cost(1) + 0.2 * self._cost(2))
-            n = int(share * left / max(per_candidate, 1e-9))
+            n = int(self._share(stage) * left / max(per_candidate, 1e-9))
         n = max(1, n if self.caps is None else min(n, self.caps[stage]))
         self.sizes.append(n)
+        if self.clock is not None:
+            self.clock.deadline = time.time() + max(left, 0.0) * self._share(stage) \
+                * DEADLINE_SLACK
+            self.deadlines.append(self.clock.deadline)
         return n
 
-
-def _flops(hidden, n_features, n_outputs):
-    """Multiply-adds per row of a network's forward pass."""
-    sizes = [n_features, *hidden, n_outputs]
-    return float(sum(a * b for a, b in zip(sizes[:-1], sizes[1:])))
+    def cut_short(self, history):
+        """Stages that ran past their deadline (some fits stopped early)."""
+        ends = np.cumsum([seconds for _, seconds in history])
+        starts = ends - [seconds for _, seconds in history]
+        t0 = self.deadlines[0] - self.seconds * self._share(0) * DEADLINE_SLACK \
+            if self.deadlines else 0.0
+        return [k for k, (start, end) in enumerate(zip(starts, ends))
+                if k < len(self.deadlines) and t0 + end > self.deadlines[k]]
 
 
 def plan_time_budget(seconds, calibration, hidden_space, *, n_features, n_outputs, cv,
@@ -344,40 +392,47 @@ def plan_time_budget(seconds, calibration, hidden_space, *, n_features, n_output
     """A :class:`TimeBudget` for ``seconds`` of wall time left in the run.
 
     The default network's cross-validation, run just before under the
-    search's own conditions (its folds in parallel on the same cores, or on
-    the cluster), is the calibration: ``calibration`` holds its wall
-    ``seconds`` and each fold's ``epochs``. What follows the search (the
-    final fit and the two baselines, each taken as 1.5 times one of those
-    folds, and 3 s to draw and write the report) comes off first. Stage 0's
-    size is estimated from the default network's wall time per epoch,
-    scaled up for networks with more multiply-adds per row (averaged over
-    256 draws of ``hidden_space``; smaller ones are taken at the default's
-    cost, since per-batch overhead dominates them), times its epochs; the
-    later stages correct it from measured times.
+    search's own conditions (its folds in parallel on the same cores), is
+    the calibration: ``calibration`` holds each fold's ``fit_seconds``
+    (without the start of joblib's worker processes) and ``epochs``. What
+    follows the search (the final fit and the two baselines, each taken as
+    1.5 times a fold's fit, and 3 s to draw and write the report) comes off
+    first. Stage 0's size is estimated from seconds per epoch as an affine
+    function of a network's multiply-adds per row, through the default
+    network and the largest network searched (``calibration["probe"]``: a
+    few epochs timed alone), averaged over 256 draws of ``hidden_space``,
+    times its epochs, with ``workers`` fits at a time; the later stages
+    correct it from measured times.
 
     Returns
     -------
     TimeBudget
         Its ``first`` may be 0 when nothing is left; the caller decides.
     """
-    folds = max(len(calibration["epochs"]), 1)
-    run_epochs = float(np.sum(calibration["epochs"])) or float(max_iter * folds)
-    stop_early = min(1.0, max(0.2, run_epochs / folds / max_iter))
-    fold_seconds = calibration["seconds"] / max(1.0, folds / max(workers, 1))
-    after = 1.5 * fold_seconds * (3 if baselines else 1) + 3.0
+    fit_seconds = np.asarray(calibration["fit_seconds"], dtype=float)
+    fold_epochs = np.maximum(np.asarray(calibration["epochs"], dtype=float), 1.0)
+    per_epoch = float(np.mean(fit_seconds / fold_epochs))  # one fit, in a crowd of workers
+    stop_early = min(1.0, max(0.2, float(np.mean(fold_epochs)) / max_iter))
+    after = 1.5 * float(np.mean(fit_seconds)) * (3 if baselines else 1) + 3.0
     search_seconds = max(seconds - after, 0.0)
-    # wall seconds per epoch of one fit, with the folds running as the search's will
-    per_epoch = calibration["seconds"] / run_epochs
+    # Seconds per epoch grow affinely with a network's multiply-adds per row:
+    # per-batch overhead, then arithmetic. Two points fix the line: the
+    # default network (timed in a crowd of parallel folds) and the largest
+    # network searched (the probe, timed alone, so slowed by CROWDING).
+    probe = calibration["probe"]
+    default_flops = _flops((100,), n_features, n_outputs)
+    probe_flops = _flops(probe["hidden_layer_sizes"], n_features, n_outputs)
+    probe_per_epoch = CROWDING * probe["seconds"] / probe["epochs"]
+    slope = max(0.0, (probe_per_epoch - per_epoch) / max(probe_flops - default_flops, 1.0))
     rng = np.random.RandomState(random_state)
     draws = hidden_space.rvs(size=256, random_state=rng)
-    default_flops = _flops((100,), n_features, n_outputs)
-    # bigger networks cost more in proportion; smaller ones no less (per-batch
-    # overhead dominates small networks)
-    scale = float(np.mean([max(1.0, _flops(h, n_features, n_outputs) / default_flops)
-                           for h in draws]))
+    mean_per_epoch = float(np.mean([
+        per_epoch + slope * max(0.0, _flops(h, n_features, n_outputs) - default_flops)
+        for h in draws]))
     cost = [epochs[0], epochs[1], epochs[2] * stop_early]
     share0 = 0.5 * cost[0] / (0.5 * cost[0] + 0.3 * cost[1] + 0.2 * cost[2])
-    first = int(share0 * search_seconds / max(cv * per_epoch * scale * cost[0], 1e-12))
-    budget = TimeBudget(search_seconds, first, epochs, stop_early, caps)
+    per_candidate = cv * mean_per_epoch * cost[0] / max(min(workers, cv), 1)
+    first = int(share0 * search_seconds / max(per_candidate, 1e-12))
+    budget = TimeBudget(search_seconds, first, epochs, stop_early, caps, clock=Deadline(None))
     budget.after_seconds = after
     return budget

@@ -67,6 +67,7 @@ class RecipeContext:
     lr_range: tuple = None
     scoring: str = None
     search: object = None
+    search_template: object = None   # the candidates' model, without the deadline
     default_params: dict = None
     model: object = None
     baselines: list = None
@@ -287,6 +288,52 @@ def _space(ctx):
     return space
 
 
+def _with_deadline(pipe, budget):
+    """A copy of ``pipe`` whose network stops at each stage's deadline.
+
+    Fits still running when a stage's time is up end after their current
+    epoch and are scored as they are, so the search stays within
+    ``--budget-minutes`` even when a stage's size was estimated too high.
+    """
+    from sklearn.base import clone
+
+    model = clone(pipe)
+    models.network_step(model).set_callbacks(budget.clock)
+    return model
+
+
+def _probe(ctx, pipe, space, epochs=2):
+    """Time a few epochs of the largest network searched, alone, on one fold."""
+    import warnings
+
+    from sklearn.base import clone
+
+    step, cfg = ctx.step, ctx.config
+    hidden = space[f"{step}hidden_layer_sizes"]
+    largest = (int(hidden.width.high),) * max(hidden.depth)
+    est = clone(pipe).set_params(**{
+        f"{step}hidden_layer_sizes": largest, f"{step}max_iter": epochs, f"{step}tol": 0.0,
+        f"{step}n_iter_no_change": epochs + 1})
+    train, _ = next(ctx.cv().split(ctx.X_train, ctx.y_train))
+    X = ctx.X_train.iloc[train] if ctx.ds.is_table else ctx.X_train[train]
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est.fit(X, ctx.y_train[train])
+    return {"hidden_layer_sizes": list(largest), "epochs": epochs,
+            "seconds": round(time.perf_counter() - t0, 4)}
+
+
+@contextlib.contextmanager
+def _progress_to(progress, stream):
+    """The recipe's own lines go to ``stream`` while stdout is redirected."""
+    saved, progress.stream = progress.stream, stream
+    try:
+        yield
+    finally:
+        progress.stream = saved
+
+
 @contextlib.contextmanager
 def _search_context(ctx):
     """The cluster (if any), quiet warnings, and the fits' prints inside the stage."""
@@ -308,14 +355,14 @@ def stage_search(ctx):
     cfg, step = ctx.config, ctx.step
     space = _space(ctx)
     mlp = ctx.estimator(max_iter=cfg.max_iter, divergence_threshold=10.0, n_iter_no_change=10)
-    pipe = ctx.pipeline(mlp)
+    pipe = ctx.search_template = ctx.pipeline(mlp)
     n_fold = len(ctx.y_train) * (cfg.cv - 1) / cfg.cv
     budget_fits = cfg.search_budget_fits
     n_candidates = budget_fits // cfg.cv if budget_fits else None
     ctx.default_params = {f"{step}max_iter": cfg.max_iter}
     stream = ctx.progress.stream or sys.stdout  # before the fits' prints are redirected
     t0 = time.perf_counter()
-    with _search_context(ctx):
+    with _search_context(ctx), _progress_to(ctx.progress, stream):
         # The default network, cross-validated on the search's folds: the
         # candidate to beat, and the timing the budget is sized from.
         default = cross_validate(
@@ -327,7 +374,9 @@ def stage_search(ctx):
         calibration, budget = None, None
         if cfg.budget_minutes is not None:
             calibration = {
+                "probe": _probe(ctx, pipe, space),
                 "seconds": round(time.perf_counter() - t0, 3),
+                "fit_seconds": [round(float(t), 4) for t in default["fit_time"]],
                 "epochs": [int(getattr(models.mlp_of(e), "n_iter_", cfg.max_iter))
                            for e in default["estimator"]],
             }
@@ -345,7 +394,8 @@ def stage_search(ctx):
             calibration["seconds_for_search"] = round(budget.seconds, 3)
             calibration["seconds_after_search"] = round(budget.after_seconds, 3)
         search = ctx.search = CoarseToFineSearchCV(
-            pipe, space, n_stages=3, n_iter=budget or n_iter,
+            _with_deadline(pipe, budget) if budget else pipe, space, n_stages=3,
+            n_iter=budget or n_iter,
             top_k=max(2, min(5, (budget.first if budget else n_iter[0]) // 3)),
             cv=ctx.cv(), scoring=ctx.scoring, n_jobs=cfg.n_jobs, refit=False,
             random_state=cfg.random_state,
@@ -374,6 +424,14 @@ def stage_search(ctx):
             ctx.progress.say(f"      {failure}")
         if budget is not None:
             n_iter = list(budget.sizes)
+            history = list(zip(budget.sizes, getattr(search, "stage_seconds_", [])))
+            calibration["stages_cut_short"] = budget.cut_short(history)
+            if calibration["stages_cut_short"]:
+                ctx.progress.say(
+                    "      stage(s) " + ", ".join(str(k + 1) for k in
+                                                  calibration["stages_cut_short"])
+                    + " reached their deadline: fits still running were stopped after "
+                    "their epoch and scored as they were")
     candidates = []
     results = getattr(search, "cv_results_", None)
     for i, params in enumerate(results["params"] if results is not None else []):
@@ -461,7 +519,7 @@ def stage_final(ctx):
             return ctx.pipeline(ctx.estimator(
                 max_iter=params[f"{step}max_iter"], divergence_threshold=10.0,
                 learning_rate_init=params[f"{step}learning_rate_init"]))
-        return clone(search.estimator).set_params(**params)
+        return clone(ctx.search_template).set_params(**params)
 
     t0 = time.perf_counter()
     model, label, params, attempts = fit_final(
