@@ -191,7 +191,8 @@ def headline(report):
     m = t.metrics
     if report.data.task == "classification":
         detail = (f"accuracy {m['accuracy']:.4f}, balanced accuracy "
-                  f"{m['balanced_accuracy']:.4f}, {m['n_errors']} errors in {m['n_test']}")
+                  f"{m['balanced_accuracy']:.4f}, {m['n_errors']} error"
+                  f"{'' if m['n_errors'] == 1 else 's'} in {m['n_test']}")
     else:
         detail = f"MAE {m['mae']:.4g}, RMSE {m['rmse']:.4g}, {m['n_test']} samples"
     return f"TEST {name} {t.score:.4f}", detail

@@ -47,7 +47,28 @@ class RecipeResult:
         return format_text(self.report)
 
     def save(self, path, *, overwrite=False, figures=True):
-        """Write the report folder (see :func:`sknet.recipe.writers.save_report`)."""
+        """Write the report folder (see :func:`sknet.recipe.writers.save_report`).
+
+        Parameters
+        ----------
+        path : str or path-like
+            The folder; replaced whole if sknet made it.
+        overwrite : bool, default=False
+            Also replace a non-empty folder that sknet did not make.
+        figures : bool, default=True
+            Draw the figures (they need matplotlib).
+
+        Returns
+        -------
+        str
+            The folder's absolute path.
+
+        Raises
+        ------
+        InputError
+            When the folder cannot be used or written; nothing is left half
+            written.
+        """
         from .writers import save_report
 
         return save_report(self, path, overwrite=overwrite, figures=figures)

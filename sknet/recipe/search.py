@@ -57,6 +57,13 @@ def learning_rate_range(finder, *, low_limit=1e-6, high_limit=1.0):
     empty after clipping to ``[low_limit, high_limit]``, the fallback
     :data:`FALLBACK_LR_RANGE` is searched instead.
 
+    Parameters
+    ----------
+    finder : LearningRateFinderResult
+        The range test's result.
+    low_limit, high_limit : float, default=1e-6, 1.0
+        The range is clipped to these.
+
     Returns
     -------
     (low, high) : tuple of float
@@ -89,6 +96,17 @@ def stage_plan(n_candidates, max_iter, n_fold_rows, batch_size=200):
     ``max_iter / 5``, ``max_iter / 2`` and ``max_iter``, each capped at
     :data:`STAGE_UPDATES` mini-batch updates on a fold's training rows.
 
+    Parameters
+    ----------
+    n_candidates : int
+        Candidates in all (at least 3 are planned).
+    max_iter : int
+        Epochs of the last stage's fits.
+    n_fold_rows : float
+        Training rows of one fold.
+    batch_size : int, default=200
+        Rows of a mini-batch.
+
     Returns
     -------
     n_iter : list of 3 int
@@ -106,7 +124,18 @@ def stage_plan(n_candidates, max_iter, n_fold_rows, batch_size=200):
 
 @contextlib.contextmanager
 def search_backend(config):
-    """joblib's dask backend when a scheduler is given, else nothing."""
+    """joblib's dask backend when a scheduler is given, else nothing.
+
+    Parameters
+    ----------
+    config : RecipeConfig
+        Its ``scheduler`` and ``tls_*`` fields.
+
+    Yields
+    ------
+    Client or None
+        The dask client (closed on exit), or None.
+    """
     if not config.scheduler:
         yield None
         return
@@ -259,7 +288,17 @@ class IndentedStdout:
 
 
 def n_workers(cfg):
-    """Fits that run at once: the cores joblib uses, or the cluster's."""
+    """Fits that run at once: the cores joblib uses, or the cluster's.
+
+    Parameters
+    ----------
+    cfg : RecipeConfig
+        Its ``n_jobs`` and ``scheduler``.
+
+    Returns
+    -------
+    int
+    """
     cpus = os.cpu_count() or 1
     if cfg.scheduler:
         return cpus
@@ -269,7 +308,19 @@ def n_workers(cfg):
 
 
 def readable_params(params, scalers):
-    """Search parameters by their short names, scalers by their names."""
+    """Search parameters by their short names, scalers by their names.
+
+    Parameters
+    ----------
+    params : dict
+        Parameters with their pipeline prefixes (``mlp__alpha``).
+    scalers : dict
+        Scaler objects by name.
+
+    Returns
+    -------
+    dict
+    """
     out = {}
     for key, value in params.items():
         name = key.rsplit("__", 1)[-1]
@@ -282,7 +333,19 @@ def readable_params(params, scalers):
 
 
 def space_repr(space, scalers):
-    """A search space as JSON: a range's bounds, or the list of choices."""
+    """A search space as JSON: a range's bounds, or the list of choices.
+
+    Parameters
+    ----------
+    space : list or distribution
+        One entry of the search's spaces.
+    scalers : dict
+        Scaler objects by name.
+
+    Returns
+    -------
+    dict, list or str
+    """
     from ..model_selection import search_range
 
     if isinstance(space, list):
@@ -308,22 +371,68 @@ class Deadline:
     ``deadline`` (seconds since the epoch, as :func:`time.time`), training
     stops, as it does for any callback that asks to (the estimator's
     ``stop_reason_`` says so).
+
+    Parameters
+    ----------
+    deadline : float or None
+        The time to stop at; None never stops.
     """
 
     def __init__(self, deadline):
         self.deadline = deadline
 
     def setup(self, estimator, context):
-        """Nothing to prepare."""
+        """Nothing to prepare.
+
+        Parameters
+        ----------
+        estimator : estimator
+            The estimator being fitted.
+        context : CallbackContext
+            scikit-learn's context of the task.
+        """
 
     def teardown(self, estimator, context):
-        """Nothing to release."""
+        """Nothing to release.
+
+        Parameters
+        ----------
+        estimator : estimator
+            The estimator being fitted.
+        context : CallbackContext
+            scikit-learn's context of the task.
+        """
 
     def on_fit_task_begin(self, estimator, context, **kwargs):
-        """Nothing at the start of a task."""
+        """Nothing at the start of a task.
+
+        Parameters
+        ----------
+        estimator : estimator
+            The estimator being fitted.
+        context : CallbackContext
+            scikit-learn's context of the task.
+        **kwargs : dict
+            X, y, metadata, fitted_estimator (unused).
+        """
 
     def on_fit_task_end(self, estimator, context, **kwargs):
-        """Ask to stop once the deadline has passed."""
+        """Ask to stop once the deadline has passed.
+
+        Parameters
+        ----------
+        estimator : estimator
+            The estimator being fitted.
+        context : CallbackContext
+            scikit-learn's context of the task (an epoch of a network).
+        **kwargs : dict
+            X, y, metadata, fitted_estimator (unused).
+
+        Returns
+        -------
+        bool
+            True to stop.
+        """
         return self.deadline is not None and time.time() > self.deadline
 
 
@@ -341,6 +450,21 @@ class TimeBudget:
     also gets a deadline at its share times :data:`DEADLINE_SLACK`: a stage
     estimated too large has its last fits cut short rather than eat the
     next stages' time. ``caps`` bounds each stage (from ``--budget-fits``).
+
+    Parameters
+    ----------
+    seconds : float
+        Wall time of the three stages.
+    first : int
+        Candidates of stage 0.
+    epochs : list of 3 int
+        Epochs of each stage's fits.
+    stop_early : float
+        Fraction of its epochs a last-stage fit is expected to run.
+    caps : list of 3 int or None, default=None
+        Most candidates of each stage.
+    clock : Deadline or None, default=None
+        Set to each stage's deadline as it starts.
     """
 
     def __init__(self, seconds, first, epochs, stop_early, caps=None, clock=None):
@@ -362,6 +486,19 @@ class TimeBudget:
         return weights[stage] / sum(weights[stage:])
 
     def __call__(self, stage, history):
+        """Candidates of ``stage``, and its deadline on the clock.
+
+        Parameters
+        ----------
+        stage : int
+            The stage about to run, from 0.
+        history : list of (int, float)
+            Candidates and wall seconds of the stages run so far.
+
+        Returns
+        -------
+        int
+        """
         left = self.seconds - sum(seconds for _, seconds in history)
         if stage == 0:
             n = self.first
@@ -378,7 +515,17 @@ class TimeBudget:
         return n
 
     def cut_short(self, history):
-        """Stages that ran past their deadline (some fits stopped early)."""
+        """Stages that ran past their deadline (some fits stopped early).
+
+        Parameters
+        ----------
+        history : list of (int, float)
+            Candidates and wall seconds of each stage run.
+
+        Returns
+        -------
+        list of int
+        """
         ends = np.cumsum([seconds for _, seconds in history])
         starts = ends - [seconds for _, seconds in history]
         t0 = self.deadlines[0] - self.seconds * self._share(0) * DEADLINE_SLACK \
@@ -403,6 +550,32 @@ def plan_time_budget(seconds, calibration, hidden_space, *, n_features, n_output
     few epochs timed alone), averaged over 256 draws of ``hidden_space``,
     times its epochs, with ``workers`` fits at a time; the later stages
     correct it from measured times.
+
+    Parameters
+    ----------
+    seconds : float
+        Wall time left for the search and what follows it.
+    calibration : dict
+        ``fit_seconds`` and ``epochs`` of the default network's folds, and
+        the ``probe``'s ``hidden_layer_sizes``, ``epochs`` and ``seconds``.
+    hidden_space : HiddenLayerSizes
+        The searched architectures.
+    n_features, n_outputs : int
+        Inputs and outputs of the networks.
+    cv : int
+        Folds of each candidate.
+    epochs : list of 3 int
+        Epochs of each stage's fits.
+    max_iter : int
+        Epochs of the default network and the final fit.
+    workers : int
+        Fits running at once.
+    baselines : bool
+        Whether the two baselines follow.
+    caps : list of 3 int or None, default=None
+        Most candidates of each stage.
+    random_state : int, default=0
+        Seeds the draws of ``hidden_space``.
 
     Returns
     -------

@@ -95,7 +95,7 @@ def markdown(report):
         "|---|---|---|",
         f"| initial loss | {c.initial_loss.verdict} | {_md(c.initial_loss.message)} |",
         f"| overfit a tiny subset | {c.overfit_small.verdict} | {_md(c.overfit_small.message)} |",
-        f"| learning-rate finder | {f.verdict} | {_md(f.message)}; searched "
+        f"| learning-rate finder | {f.verdict} | {_md(f.message.rstrip('.'))}; searched "
         f"{f.search_range[0]:.2g} .. {f.search_range[1]:.2g} ({_md(f.range_reason)}) |",
         "",
         "## Search",
@@ -206,7 +206,8 @@ def html_page(report, pngs):
             ["overfit a tiny subset", verdict(c.overfit_small.verdict),
              e(c.overfit_small.message)],
             ["learning-rate finder", verdict(f.verdict),
-             e(f"{f.message}; searched {f.search_range[0]:.2g} .. {f.search_range[1]:.2g} "
+             e(f"{f.message.rstrip('.')}; searched {f.search_range[0]:.2g} .. "
+               f"{f.search_range[1]:.2g} "
                f"({f.range_reason})")],
         ]),
         figure("lr_finder.png", "learning-rate finder"),
