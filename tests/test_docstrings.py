@@ -22,7 +22,7 @@ MODULES = [
     "sknet.plotting", "sknet.training", "sknet.exceptions", "sknet.layers", "sknet.network",
     "sknet.losses", "sknet.optimizers", "sknet.schedules", "sknet.initializers", "sknet.ops",
     "sknet.recipe", "sknet.recipe.tables", "sknet.recipe.columns", "sknet.recipe.output",
-    "sknet.recipe.search",
+    "sknet.recipe.search", "sknet.recipe.budget", "sknet.recipe.evaluation",
 ]
 CHECKED = {"GL08", "PR01", "PR02", "PR03", "SS01", "SS03", "YD01"}
 

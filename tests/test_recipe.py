@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from sknet.recipe import InputError, RecipeConfig, RecipeResult, run_recipe
+from sknet.recipe.evaluation import one_class_warning
 from sknet.recipe.search import (
     FALLBACK_LR_RANGE,
     LR_RETRY_FACTORS,
@@ -14,7 +15,7 @@ from sknet.recipe.search import (
     learning_rate_range,
     stage_plan,
 )
-from sknet.recipe.stages import STAGES, _one_class_warning
+from sknet.recipe.stages import STAGES
 
 FAST = dict(budget_fits=6, cv=2, max_width=16, max_depth=1, max_iter=20, n_jobs=1,
             baselines=False)
@@ -130,9 +131,9 @@ def test_imbalanced_classes_are_scored_by_balanced_accuracy_and_try_class_weight
 
 def test_one_class_warning():
     y = np.array([0] * 95 + [1] * 5)
-    assert "never predicts '1'" in _one_class_warning(np.zeros(100, dtype=int), y)
+    assert "never predicts '1'" in one_class_warning(np.zeros(100, dtype=int), y)
     pred = y.copy()
-    assert _one_class_warning(pred, y) is None
+    assert one_class_warning(pred, y) is None
 
 
 def test_the_default_network_is_kept_when_the_search_does_worse():
@@ -270,7 +271,7 @@ def test_a_mixed_table_gets_one_treatment_per_column_and_predicts_raw_rows():
 
 
 def test_time_budget_sizes_later_stages_from_measured_times():
-    from sknet.recipe.search import TimeBudget
+    from sknet.recipe.budget import TimeBudget
 
     budget = TimeBudget(100.0, first=10, epochs=[40, 100, 200], stop_early=0.5)
     assert budget(0, []) == 10
@@ -305,7 +306,7 @@ def test_a_deadline_callback_stops_training_after_the_current_epoch():
     import time
 
     from sknet import MLPClassifier
-    from sknet.recipe.search import Deadline
+    from sknet.recipe.budget import Deadline
 
     X, y = _blobs(200)
     late = MLPClassifier(max_iter=50, tol=0.0, n_iter_no_change=100, random_state=0)
@@ -320,7 +321,7 @@ def test_a_deadline_callback_stops_training_after_the_current_epoch():
 def test_time_budget_sets_each_stage_deadline_to_its_share():
     import time
 
-    from sknet.recipe.search import DEADLINE_SLACK, Deadline, TimeBudget
+    from sknet.recipe.budget import DEADLINE_SLACK, Deadline, TimeBudget
 
     clock = Deadline(None)
     budget = TimeBudget(100.0, first=10, epochs=[40, 100, 200], stop_early=0.5, clock=clock)

@@ -13,9 +13,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import models
-from .data import load_dataset
 from ..exceptions import SearchFailedError
+from . import models
+from .budget import plan_time_budget, probe_largest, with_deadline
+from .data import load_dataset
+from .evaluation import fit_baselines, one_class_warning, test_metrics
 from .report import (
     ChecksSection,
     DataSection,
@@ -29,7 +31,6 @@ from .report import (
 )
 from .search import (
     IndentedStdout,
-    plan_time_budget,
     fit_final,
     learning_rate_range,
     n_workers,
@@ -288,42 +289,6 @@ def _space(ctx):
     return space
 
 
-def _with_deadline(pipe, budget):
-    """A copy of ``pipe`` whose network stops at each stage's deadline.
-
-    Fits still running when a stage's time is up end after their current
-    epoch and are scored as they are, so the search stays within
-    ``--budget-minutes`` even when a stage's size was estimated too high.
-    """
-    from sklearn.base import clone
-
-    model = clone(pipe)
-    models.network_step(model).set_callbacks(budget.clock)
-    return model
-
-
-def _probe(ctx, pipe, space, epochs=2):
-    """Time a few epochs of the largest network searched, alone, on one fold."""
-    import warnings
-
-    from sklearn.base import clone
-
-    step, cfg = ctx.step, ctx.config
-    hidden = space[f"{step}hidden_layer_sizes"]
-    largest = (int(hidden.width.high),) * max(hidden.depth)
-    est = clone(pipe).set_params(**{
-        f"{step}hidden_layer_sizes": largest, f"{step}max_iter": epochs, f"{step}tol": 0.0,
-        f"{step}n_iter_no_change": epochs + 1})
-    train, _ = next(ctx.cv().split(ctx.X_train, ctx.y_train))
-    X = ctx.X_train.iloc[train] if ctx.ds.is_table else ctx.X_train[train]
-    t0 = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        est.fit(X, ctx.y_train[train])
-    return {"hidden_layer_sizes": list(largest), "epochs": epochs,
-            "seconds": round(time.perf_counter() - t0, 4)}
-
-
 @contextlib.contextmanager
 def _progress_to(progress, stream):
     """The recipe's own lines go to ``stream`` while stdout is redirected."""
@@ -374,7 +339,7 @@ def stage_search(ctx):
         calibration, budget = None, None
         if cfg.budget_minutes is not None:
             calibration = {
-                "probe": _probe(ctx, pipe, space),
+                "probe": probe_largest(ctx, pipe, space),
                 "seconds": round(time.perf_counter() - t0, 3),
                 "fit_seconds": [round(float(t), 4) for t in default["fit_time"]],
                 "epochs": [int(getattr(models.mlp_of(e), "n_iter_", cfg.max_iter))
@@ -394,7 +359,7 @@ def stage_search(ctx):
             calibration["seconds_for_search"] = round(budget.seconds, 3)
             calibration["seconds_after_search"] = round(budget.after_seconds, 3)
         search = ctx.search = CoarseToFineSearchCV(
-            _with_deadline(pipe, budget) if budget else pipe, space, n_stages=3,
+            with_deadline(pipe, budget) if budget else pipe, space, n_stages=3,
             n_iter=budget or n_iter,
             top_k=max(2, min(5, (budget.first if budget else n_iter[0]) // 3)),
             cv=ctx.cv(), scoring=ctx.scoring, n_jobs=cfg.n_jobs, refit=False,
@@ -504,7 +469,7 @@ def stage_final(ctx):
 
     from .errors import InputError
 
-    step, search, s = ctx.step, ctx.search, ctx.report.search
+    step, s = ctx.step, ctx.report.search
     choices = _choices(ctx)
     if not choices:
         raise InputError("every candidate of the search and the default network failed ("
@@ -557,82 +522,16 @@ def stage_final(ctx):
 # --------------------------------------------------------------------------
 
 
-def _metrics(model, X_test, y_test, classification):
-    from sklearn import metrics
-
-    pred = model.predict(X_test)
-    if classification:
-        labels = np.unique(np.concatenate([np.asarray(y_test), np.asarray(pred)]))
-        return pred, {
-            "accuracy": float(metrics.accuracy_score(y_test, pred)),
-            "balanced_accuracy": float(metrics.balanced_accuracy_score(y_test, pred)),
-            "n_errors": int(np.sum(pred != y_test)),
-            "n_test": int(len(y_test)),
-            "labels": [str(v) for v in labels],
-            "confusion_matrix": metrics.confusion_matrix(y_test, pred, labels=labels).tolist(),
-        }
-    return pred, {
-        "r2": float(metrics.r2_score(y_test, pred)),
-        "mae": float(metrics.mean_absolute_error(y_test, pred)),
-        "rmse": float(np.sqrt(metrics.mean_squared_error(y_test, pred))),
-        "n_test": int(len(y_test)),
-    }
-
-
-def _one_class_warning(pred, y_test):
-    """Warn when one class takes nearly every prediction while others exist."""
-    labels, counts = np.unique(pred, return_counts=True)
-    top = labels[np.argmax(counts)]
-    share = counts.max() / len(pred)
-    true_share = float(np.mean(y_test == top))
-    never = [str(c) for c in np.unique(y_test) if c not in set(labels.tolist())]
-    if share >= 0.9 and never:
-        return (f"the model predicts class {str(top)!r} for {share:.0%} of the test rows "
-                f"({true_share:.0%} truly are) and never predicts {', '.join(map(repr, never))}")
-    return None
-
-
-def _baselines(ctx):
-    from sklearn.base import clone
-    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
-    from sklearn.metrics import get_scorer
-    from sklearn.neural_network import MLPClassifier, MLPRegressor
-    from sklearn.pipeline import Pipeline
-
-    rs = ctx.config.random_state
-    mlp = (MLPClassifier if ctx.classification else MLPRegressor)(random_state=rs)
-    hgb = (HistGradientBoostingClassifier if ctx.classification
-           else HistGradientBoostingRegressor)(random_state=rs)
-    columns = ctx.columns if isinstance(ctx.columns, str) else clone(ctx.columns)
-    candidates = [
-        ("scikit-learn MLP, same pipeline", ctx.pipeline(mlp)),
-        (f"{type(hgb).__name__}", Pipeline([("columns", columns), ("model", hgb)])),
-    ]
-    scorer = get_scorer(ctx.scoring)
-    out = []
-    for name, model in candidates:
-        t0 = time.perf_counter()
-        try:
-            with quiet_search_warnings():
-                model.fit(ctx.X_train, ctx.y_train)
-            score, error = float(scorer(model, ctx.X_test, ctx.y_test)), None
-        except (ValueError, ArithmeticError) as exc:
-            score, error = None, f"{type(exc).__name__}: {exc}"
-        out.append({"name": name, "score": score, "error": error,
-                    "seconds": round(time.perf_counter() - t0, 3)})
-    return out
-
-
 def stage_test(ctx):
-    pred, metrics = _metrics(ctx.model, ctx.X_test, ctx.y_test, ctx.classification)
+    pred, metrics = test_metrics(ctx.model, ctx.X_test, ctx.y_test, ctx.classification)
     section = ctx.report.test = TestSection(
         scoring=ctx.scoring, score=metrics[ctx.scoring], metrics=metrics)
     if ctx.classification:
-        warning = _one_class_warning(pred, ctx.y_test)
+        warning = one_class_warning(pred, ctx.y_test)
         if warning:
             section.warnings.append(warning)
     if ctx.config.baselines:
-        section.baselines = _baselines(ctx)
+        section.baselines = fit_baselines(ctx)
         ctx.progress.say("      baselines on the same split: " + "; ".join(
             f"{b['name']} {b['score']:.4f}" if b["score"] is not None
             else f"{b['name']} failed" for b in section.baselines))

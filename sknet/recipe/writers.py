@@ -28,7 +28,11 @@ def draw_figures(result):
         import matplotlib.pyplot as plt
     except ImportError:
         return {}, "matplotlib is not installed (pip install 'sknet-mlp[plot]')"
-    from ..plotting import LearningRateFinderDisplay, LossCurveDisplay, SearchResultsDisplay
+    from ..plotting import (
+        LearningRateFinderDisplay,
+        LossCurveDisplay,
+        SearchResultsDisplay,
+    )
 
     report, model = result.report, result.model
     out = {}
