@@ -65,11 +65,19 @@ def _fraction(text):
     return value
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line, like every other."""
+
+    def error(self, message):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} ({self.prog} --help lists the "
+                              "options)\n")
+
+
 def build_parser():
     """The argument parser of the ``sknet`` command."""
     from . import __version__
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="sknet",
         description="scikit-learn neural networks with the CS231n training recipe.",
     )

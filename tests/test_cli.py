@@ -406,3 +406,26 @@ def test_a_search_in_which_every_fit_fails_falls_back_to_the_default_network(
     assert report["final"]["chosen"] == "default"
     assert "failed or diverged" in report["final"]["reason"]
     assert report["test"]["score"] > 0.6  # 20 epochs of the default network; chance is 1/3
+
+
+def test_option_errors_are_one_line(capsys):
+    for argv in (["recipe", "--test-size", "1.5"], ["recipe", "--whiten", "fancy"],
+                 ["frobnicate"]):
+        status, out, err = _run(capsys, *argv)
+        assert status == 2 and out == ""
+        assert err.count("\n") == 1 and "error:" in err and "--help" in err
+
+
+def test_how_a_table_was_read_is_said(tmp_path, capsys):
+    X, y = _blobs()
+    lines = ["a;b;target"] + [f"{x[0]:.3f};{x[1]:.3f};{lab}".replace(".", ",")
+                              for x, lab in zip(X, y)]
+    path = tmp_path / "semi.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    argv = [a for a in FAST if a != "--quiet"]
+    status, out, err = _run(capsys, "recipe", str(path), "--output", str(tmp_path / "o"),
+                            "--no-figures", *argv)
+    assert status == 0, err
+    assert "read: csv, ';' separated, encoding utf-8" in out
+    assert "decimal comma in 2 column(s)" in out
+    assert "(read as csv, ';' separated" in (tmp_path / "o" / "report.md").read_text()

@@ -334,3 +334,30 @@ def test_time_budget_sets_each_stage_deadline_to_its_share():
                                            abs=0.5)
     budget(2, [(10, 30.0), (5, 40.0)])
     assert clock.deadline == pytest.approx(time.time() + 30 * DEADLINE_SLACK, abs=0.5)
+
+
+def test_a_feature_equal_to_the_target_is_refused_whatever_its_name():
+    X, y = _blobs()
+    labels = np.where(y == 1, "yes", "no")
+    frame = pd.DataFrame(X, columns=["a", "b", "c"]).assign(label=labels, Label=labels)
+    with pytest.raises(InputError, match="column 'Label' equals the target 'label'"):
+        run_recipe(frame, config=RecipeConfig(**FAST, target="label"))
+    numeric = pd.DataFrame(X, columns=["a", "b", "c"]).assign(y=y, y_copy=y.astype(float))
+    with pytest.raises(InputError, match="'y_copy' equals the target"):
+        run_recipe(numeric, config=RecipeConfig(**FAST))
+
+
+def test_baselines_scoring_above_the_model_are_reported():
+    """A one-unit search and a 5-epoch default network on rings: scikit-learn's
+    MLP in the same pipeline does better, and the report says so."""
+    rng = np.random.RandomState(0)
+    X = rng.randn(400, 2)
+    y = (np.hypot(X[:, 0], X[:, 1]) > 1.1).astype(int)
+    config = RecipeConfig(**{**FAST, "max_width": 1, "max_iter": 5, "baselines": True})
+    result = run_recipe(X, y, config)
+    t = result.report.test
+    better = [b for b in t.baselines if b["score"] > t.score]
+    assert better
+    assert any(w.startswith("on the test set, ") and better[0]["name"] in w
+               for w in t.warnings)
+    assert "WARNING: on the test set" in result.summary()

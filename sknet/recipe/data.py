@@ -13,7 +13,7 @@ import numpy as np
 
 from .errors import InputError
 
-__all__ = ["BUILTIN_DATASETS", "Dataset", "load_dataset", "describe_list"]
+__all__ = ["BUILTIN_DATASETS", "Dataset", "load_dataset", "describe_list", "read_summary"]
 
 BUILTIN_DATASETS = {
     "digits": "classification",
@@ -79,6 +79,25 @@ def describe_list(items, limit=12):
     items = [str(i) for i in items]
     shown = ", ".join(repr(i) for i in items[:limit])
     return shown + (f", ... ({len(items)} in all)" if len(items) > limit else "")
+
+
+def read_summary(info):
+    """How a table file was read, in words (from :func:`~.tables.read_table`'s info)."""
+    parts = [info.get("format", "table")]
+    sep = info.get("separator")
+    if sep:
+        parts.append({"\t": "tab", " ": "space"}.get(sep, repr(sep)) + " separated"
+                     if len(sep) == 1 else f"{sep} separated")
+    if info.get("encoding"):
+        parts.append(f"encoding {info['encoding']}")
+    if info.get("compression"):
+        parts.append(f"{info['compression']} compressed")
+    if info.get("decimal") == ",":
+        columns = info.get("decimal_comma_columns") or []
+        parts.append(f"decimal comma in {len(columns)} column(s)")
+    if info.get("header") is False:
+        parts.append("no header line (columns named column_1 ...)")
+    return ", ".join(parts)
 
 
 # --------------------------------------------------------------------------
@@ -371,8 +390,32 @@ def _decide_task(ds, task):
         )
 
 
+def _check_no_target_copy(ds):
+    """A feature equal to the target in every row would leak it (a second
+    column 'Species' beside 'species', say)."""
+    if not ds.is_table:
+        return
+    target = np.asarray(ds.y).astype(str)
+    for name in ds.X.columns:
+        column = ds.X[name]
+        if column.isna().any():
+            continue
+        values = column.to_numpy()
+        if values.dtype.kind == "f" and ds.y.dtype.kind in "iuf":
+            same = np.array_equal(values.astype(float), ds.y.astype(float))
+        else:
+            same = np.array_equal(values.astype(str), target)
+        if same:
+            raise InputError(
+                f"{ds.source}: column {str(name)!r} equals the target {ds.target_name!r} in "
+                "every row; as a feature it would leak the answer. Drop it, or name it "
+                "as the target."
+            )
+
+
 def _check(ds, *, test_size, cv):
     where = ds.source
+    _check_no_target_copy(ds)
     n = len(ds.y)
     if n == 0:
         raise InputError(f"{where}: no samples.")

@@ -16,9 +16,10 @@ import numpy as np
 from ..exceptions import SearchFailedError
 from . import models
 from .budget import plan_time_budget, probe_largest, with_deadline
-from .data import load_dataset
+from .data import load_dataset, read_summary
 from .evaluation import fit_baselines, one_class_warning, test_metrics
 from .report import (
+    SCORE_NAMES,
     ChecksSection,
     DataSection,
     FinalSection,
@@ -131,6 +132,8 @@ def stage_data(ctx):
         section.target_mean, section.target_std = float(ds.y.mean()), float(ds.y.std())
         summary = f"{len(ds.y)} samples, {ds.X.shape[1]} columns, regression target"
     ctx.report.data = section
+    if ds.read_info:
+        ctx.progress.say(f"      read: {read_summary(ds.read_info)}")
     ctx.progress.say(f"      task: {ds.task} ({ds.task_reason})")
     for plan in ctx.column_plans or []:
         if not plan.kept or plan.kind != "numeric":
@@ -390,13 +393,15 @@ def stage_search(ctx):
         if budget is not None:
             n_iter = list(budget.sizes)
             history = list(zip(budget.sizes, getattr(search, "stage_seconds_", [])))
-            calibration["stages_cut_short"] = budget.cut_short(history)
-            if calibration["stages_cut_short"]:
+            # stages counted from 1, as the progress lines count them
+            cut = [k + 1 for k in budget.cut_short(history)]
+            calibration["stages_cut_short"] = cut
+            if cut:
                 ctx.progress.say(
-                    "      stage(s) " + ", ".join(str(k + 1) for k in
-                                                  calibration["stages_cut_short"])
-                    + " reached their deadline: fits still running were stopped after "
-                    "their epoch and scored as they were")
+                    f"      stage{'s' if len(cut) > 1 else ''} {', '.join(map(str, cut))} "
+                    "ran past {} deadline: the fits still running then were stopped after "
+                    "their epoch and scored as they were".format(
+                        "their" if len(cut) > 1 else "its"))
     candidates = []
     results = getattr(search, "cv_results_", None)
     for i, params in enumerate(results["params"] if results is not None else []):
@@ -535,9 +540,18 @@ def stage_test(ctx):
         ctx.progress.say("      baselines on the same split: " + "; ".join(
             f"{b['name']} {b['score']:.4f}" if b["score"] is not None
             else f"{b['name']} failed" for b in section.baselines))
+        better = [b for b in section.baselines
+                  if b["score"] is not None and b["score"] > section.score]
+        if better:
+            section.warnings.append(
+                "on the test set, " + " and ".join(
+                    f"{b['name']} ({b['score']:.4f})" for b in better)
+                + f" scored above this model ({section.score:.4f}); the choice was made on "
+                "cross-validation, and the test set decides nothing, but a larger "
+                "--budget-minutes or another model family may do better here")
     for warning in section.warnings:
         ctx.progress.say(f"      WARNING: {warning}")
-    return f"test {ctx.scoring.replace('_', ' ')} {section.score:.4f}"
+    return f"test {SCORE_NAMES[ctx.scoring]} {section.score:.4f}"
 
 
 #: The stages in order: (key, progress title, function).

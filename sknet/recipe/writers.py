@@ -11,6 +11,7 @@ import os
 
 from .models import mlp_of
 from .output import ReportFolder, write_bytes, write_text
+from .data import read_summary
 from .report import SCORE_NAMES, fmt, headline
 
 __all__ = ["save_report", "draw_figures", "markdown", "html_page"]
@@ -82,7 +83,9 @@ def markdown(report):
         "",
         f"{d.n_samples} samples, {d.n_columns} columns ({d.n_features} features after their "
         f"treatment), target `{d.target}`, task: {d.task} ({d.task_reason}). Source: "
-        f"`{d.source}`. Split: {report.split.n_train} training / {report.split.n_test} test "
+        f"`{d.source}`"
+        + (f" (read as {read_summary(d.read_info)})" if d.read_info else "")
+        + f". Split: {report.split.n_train} training / {report.split.n_test} test "
         f"samples{' (stratified)' if report.split.stratified else ''}.",
         "",
     ]
@@ -192,7 +195,9 @@ def html_page(report, pngs):
         "<h2>Data</h2>",
         f"<p>{d.n_samples} samples, {d.n_columns} columns, {d.n_features} features after "
         f"their treatment; target <code>{e(d.target)}</code>; task <b>{e(d.task)}</b> "
-        f"({e(d.task_reason)}). Source <code>{e(d.source)}</code>. Split "
+        f"({e(d.task_reason)}). Source <code>{e(d.source)}</code>"
+        + (f" (read as {e(read_summary(d.read_info))})" if d.read_info else "")
+        + ". Split "
         f"{report.split.n_train} training / {report.split.n_test} test samples"
         f"{' (stratified)' if report.split.stratified else ''}.</p>",
     ]
