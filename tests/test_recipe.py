@@ -361,3 +361,31 @@ def test_baselines_scoring_above_the_model_are_reported():
     assert any(w.startswith("on the test set, ") and better[0]["name"] in w
                for w in t.warnings)
     assert "WARNING: on the test set" in result.summary()
+
+
+def test_fit_final_retries_a_fit_whose_loss_jumped_at_the_end():
+    log = []
+
+    def unstable(model):
+        return "loss jumped" if model.params["lr"] > 0.05 else None
+
+    model, label, params, attempts = fit_final(
+        lambda p: _Model(p, 10.0, log), [("best", {"lr": 0.1})], None, None, lr_key="lr",
+        unstable=unstable)
+    assert params["lr"] == pytest.approx(0.1 / 3)
+    assert [a["outcome"] for a in attempts] == ["unstable: loss jumped", "fitted"]
+    # every try unstable: the first is kept, not an error
+    model, _, params, attempts = fit_final(
+        lambda p: _Model(p, 10.0, log), [("best", {"lr": 1.0})], None, None, lr_key="lr",
+        unstable=unstable)
+    assert params == {"lr": 1.0} and len(attempts) == 3
+
+
+def test_the_final_fits_loss_jump_is_detected():
+    from sknet.recipe.stages import _unstable
+
+    fitted = types.SimpleNamespace(named_steps={
+        "mlp": types.SimpleNamespace(loss_curve_=[0.6, 0.3, 0.27, 0.30, 0.693])})
+    assert "2.6 times its best 0.27" in _unstable(fitted)
+    fitted.named_steps["mlp"].loss_curve_ = [0.6, 0.3, 0.27, 0.28]
+    assert _unstable(fitted) is None

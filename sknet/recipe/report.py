@@ -212,7 +212,9 @@ def format_text(report):
         f"  initial loss     {c.initial_loss.verdict:<8}{c.initial_loss.message}",
         f"  overfit tiny set {c.overfit_small.verdict:<8}{c.overfit_small.message}",
         f"  lr finder        {f.verdict:<8}suggested {f.suggested_lr:.2g}, searched "
-        f"{f.search_range[0]:.2g} .. {f.search_range[1]:.2g}",
+        f"{f.search_range[0]:.2g} .. {f.search_range[1]:.2g}"
+        + (f" ({f.range_reason})" if "default range" in f.range_reason else "")
+        + (f"; {f.message.split('; ', 1)[1].rstrip('.')}" if "; " in f.message else ""),
         f"  search           {s.n_fits} fits in {s.seconds:.0f} s, best CV "
         f"{SCORE_NAMES[s.scoring]} {s.best_cv_score:.4f} (default network "
         f"{s.default_cv_score:.4f})"

@@ -175,7 +175,7 @@ def quiet_search_warnings():
         yield
 
 
-def fit_final(model_for, choices, X, y, *, lr_key, say=None, defaults=None):
+def fit_final(model_for, choices, X, y, *, lr_key, say=None, defaults=None, unstable=None):
     """Fit the first choice that trains without diverging.
 
     Each choice (parameters of the model) is tried at its own learning rate
@@ -196,6 +196,11 @@ def fit_final(model_for, choices, X, y, *, lr_key, say=None, defaults=None):
     defaults : dict or None
         Values of parameters a choice leaves out (the default network's
         learning rate, for its retries).
+    unstable : callable or None
+        ``unstable(model)`` returns why a fitted model is not to be trusted
+        (its loss ended far above its best, say), or None. Such a try is
+        retried like a diverged one; when every try is unstable, the first
+        unstable model is kept rather than none.
 
     Returns
     -------
@@ -211,7 +216,7 @@ def fit_final(model_for, choices, X, y, *, lr_key, say=None, defaults=None):
     """
     from ..exceptions import TrainingDivergedError
 
-    attempts = []
+    attempts, fallback = [], None
     for label, params in choices:
         lr0 = params.get(lr_key, (defaults or {}).get(lr_key))
         factors = LR_RETRY_FACTORS if lr0 is not None else (1.0,)
@@ -241,13 +246,21 @@ def fit_final(model_for, choices, X, y, *, lr_key, say=None, defaults=None):
                     then = "retrying smaller" if factor != factors[-1] else "next choice"
                     say(f"      {label} diverged{at}; {then}")
                 continue
+            why = unstable(model) if unstable is not None else None
             attempts.append({
                 "choice": label,
                 "learning_rate_init": rate,
-                "outcome": "fitted",
+                "outcome": f"unstable: {why}" if why else "fitted",
                 "seconds": round(time.perf_counter() - t0, 3),
             })
-            return model, label, tried, attempts
+            if not why:
+                return model, label, tried, attempts
+            fallback = fallback or (model, label, tried)
+            if say:
+                at = f" at learning rate {rate:.3g}" if rate is not None else ""
+                say(f"      {label}{at}: {why}; retrying")
+    if fallback is not None:
+        return (*fallback, attempts)
     raise InputError(
         f"every final fit diverged ({len(attempts)} tries, the last: "
         f"{attempts[-1]['outcome'] if attempts else 'none'}); the data may need rescaling."

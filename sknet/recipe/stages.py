@@ -468,6 +468,20 @@ def _choices(ctx):
 
 DEFAULT_LABEL = "the default network"
 
+#: A final fit whose last training loss is this many times its best is not
+#: trusted (the loss jumped at the end) and is retried at a smaller rate.
+UNSTABLE_RATIO = 1.5
+
+
+def _unstable(model):
+    curve = getattr(models.mlp_of(model), "loss_curve_", None)
+    if curve is None or len(curve) < 2:
+        return None
+    best, last = float(np.min(curve)), float(curve[-1])
+    if np.isfinite(last) and last <= UNSTABLE_RATIO * best:
+        return None
+    return f"its training loss ended at {last:.4g}, {last / best:.1f} times its best {best:.4g}"
+
 
 def stage_final(ctx):
     from sklearn.base import clone
@@ -495,6 +509,7 @@ def stage_final(ctx):
     model, label, params, attempts = fit_final(
         build, choices, ctx.X_train, ctx.y_train, lr_key=f"{step}learning_rate_init",
         say=ctx.progress.say, defaults={f"{step}learning_rate_init": 1e-3},
+        unstable=_unstable,
     )
     ctx.model = model
     final = models.mlp_of(model)
