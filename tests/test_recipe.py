@@ -389,3 +389,6 @@ def test_the_final_fits_loss_jump_is_detected():
     assert "2.6 times its best 0.27" in _unstable(fitted)
     fitted.named_steps["mlp"].loss_curve_ = [0.6, 0.3, 0.27, 0.28]
     assert _unstable(fitted) is None
+    # twice a loss near zero is noise, not a jump: 0.0018 of a 1.0 drop
+    fitted.named_steps["mlp"].loss_curve_ = [1.0, 0.1, 0.0017, 0.0035]
+    assert _unstable(fitted) is None

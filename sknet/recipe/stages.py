@@ -468,17 +468,22 @@ def _choices(ctx):
 
 DEFAULT_LABEL = "the default network"
 
-#: A final fit whose last training loss is this many times its best is not
-#: trusted (the loss jumped at the end) and is retried at a smaller rate.
+#: A final fit whose last training loss is this many times its best, and
+#: gives back more than UNSTABLE_SHARE of the drop from its first epoch to
+#: its best, is not trusted (the loss jumped at the end) and is retried at a
+#: smaller rate. The share keeps noise on a loss near zero (0.0017 -> 0.0035
+#: with dropout) from counting.
 UNSTABLE_RATIO = 1.5
+UNSTABLE_SHARE = 0.1
 
 
 def _unstable(model):
     curve = getattr(models.mlp_of(model), "loss_curve_", None)
     if curve is None or len(curve) < 2:
         return None
-    best, last = float(np.min(curve)), float(curve[-1])
-    if np.isfinite(last) and last <= UNSTABLE_RATIO * best:
+    first, best, last = float(curve[0]), float(np.min(curve)), float(curve[-1])
+    if np.isfinite(last) and (last <= UNSTABLE_RATIO * best
+                              or last - best <= UNSTABLE_SHARE * (first - best)):
         return None
     return f"its training loss ended at {last:.4g}, {last / best:.1f} times its best {best:.4g}"
 
@@ -525,9 +530,12 @@ def stage_final(ctx):
         reason = (f"the search's {'best ' if label == choices[0][0] else ''}candidate (CV "
                   f"{s.best_cv_score:.4f}; the default network's {s.default_cv_score:.4f})")
         shown = readable_params(params, ctx.scalers)
-    failed = sum(a["outcome"] != "fitted" for a in attempts)
-    if failed:
-        reason += f", after {failed} diverged final fit(s)"
+    diverged = sum(a["outcome"].startswith("diverged") for a in attempts)
+    unstable = sum(a["outcome"].startswith("unstable") for a in attempts)
+    if diverged or unstable:
+        reason += ", after " + " and ".join(
+            text for n, text in ((diverged, f"{diverged} diverged"),
+                                 (unstable, f"{unstable} unstable")) if n) + " final fit(s)"
     ctx.report.final = FinalSection(
         chosen="default" if label == DEFAULT_LABEL else "search", reason=reason,
         params=shown, n_iter=int(final.n_iter_), loss=float(final.loss_),
