@@ -392,3 +392,12 @@ def test_the_final_fits_loss_jump_is_detected():
     # twice a loss near zero is noise, not a jump: 0.0018 of a 1.0 drop
     fitted.named_steps["mlp"].loss_curve_ = [1.0, 0.1, 0.0017, 0.0035]
     assert _unstable(fitted) is None
+
+
+def test_a_target_series_keeps_its_name():
+    X, y = _blobs()
+    frame = pd.DataFrame(X, columns=["a", "b", "c"])
+    result = run_recipe(frame, pd.Series(y, name="outcome"), RecipeConfig(**FAST))
+    assert result.report.data.target == "outcome"
+    with pytest.raises(InputError, match="X has 80 rows but y has 79"):
+        run_recipe(frame, y[:-1], RecipeConfig(**FAST))

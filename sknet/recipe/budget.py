@@ -135,10 +135,14 @@ class TimeBudget:
         Most candidates of each stage.
     clock : Deadline or None, default=None
         Set to each stage's deadline as it starts.
+    after_seconds : float, default=0.0
+        What was set aside for the work after the search (for the report).
     """
 
-    def __init__(self, seconds, first, epochs, stop_early, caps=None, clock=None):
+    def __init__(self, seconds, first, epochs, stop_early, caps=None, clock=None,
+                 after_seconds=0.0):
         self.seconds = seconds
+        self.after_seconds = after_seconds
         self.first = first
         self.epochs = epochs
         self.stop_early = stop_early
@@ -272,12 +276,10 @@ def plan_time_budget(seconds, calibration, hidden_space, *, n_features, n_output
     mean_per_epoch = float(np.mean([
         per_epoch + slope * max(0.0, _flops(h, n_features, n_outputs) - default_flops)
         for h in draws]))
-    cost = [epochs[0], epochs[1], epochs[2] * stop_early]
-    share0 = 0.5 * cost[0] / (0.5 * cost[0] + 0.3 * cost[1] + 0.2 * cost[2])
-    per_candidate = cv * mean_per_epoch * cost[0] / max(min(workers, cv), 1)
-    first = int(share0 * search_seconds / max(per_candidate, 1e-12))
-    budget = TimeBudget(search_seconds, first, epochs, stop_early, caps, clock=Deadline(None))
-    budget.after_seconds = after
+    budget = TimeBudget(search_seconds, 0, epochs, stop_early, caps, clock=Deadline(None),
+                        after_seconds=after)
+    per_candidate = cv * mean_per_epoch * budget._cost(0) / max(min(workers, cv), 1)
+    budget.first = int(budget._share(0) * search_seconds / max(per_candidate, 1e-12))
     return budget
 
 

@@ -229,15 +229,13 @@ def _load_memory(X, y, target):
         if target is not None:
             raise InputError("give either y or target, not both.")
         _check_unique_columns(X.columns, "the DataFrame")
-        y = _target_array(y)
-        if len(y) != len(X):
-            raise InputError(f"X has {len(X)} rows but y has {len(y)}.")
+        name = getattr(y, "name", None)  # a Series' name, before it becomes an array
         return Dataset(
             name="DataFrame",
             source="a pandas DataFrame",
             X=X.reset_index(drop=True),
-            y=y,
-            target_name=getattr(y, "name", None) or "y",
+            y=_paired_target(X, y),
+            target_name=str(name) if name is not None else "y",
             feature_names=[str(c) for c in X.columns],
         )
     if y is None:
@@ -249,17 +247,22 @@ def _load_memory(X, y, target):
         # object or string arrays are tables in disguise
         return _load_memory(pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])]), y,
                             target)
-    y = _target_array(y)
-    if len(y) != len(X):
-        raise InputError(f"X has {len(X)} rows but y has {len(y)}.")
     return Dataset(
         name="arrays",
         source="arrays",
         X=X.astype(np.float64),
-        y=y,
+        y=_paired_target(X, y),
         target_name="y",
         feature_names=[f"x{i}" for i in range(X.shape[1])],
     )
+
+
+def _paired_target(X, y):
+    """``y`` as a 1-D array with one value per row of ``X``."""
+    y = _target_array(y)
+    if len(y) != len(X):
+        raise InputError(f"X has {len(X)} rows but y has {len(y)}.")
+    return y
 
 
 def _target_array(y):

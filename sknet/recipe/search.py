@@ -214,6 +214,8 @@ def fit_final(model_for, choices, X, y, *, lr_key, say=None, defaults=None, unst
     InputError
         When every try diverged.
     """
+    from sklearn.exceptions import ConvergenceWarning
+
     from ..exceptions import TrainingDivergedError
 
     attempts, fallback = [], None
@@ -221,44 +223,35 @@ def fit_final(model_for, choices, X, y, *, lr_key, say=None, defaults=None, unst
         lr0 = params.get(lr_key, (defaults or {}).get(lr_key))
         factors = LR_RETRY_FACTORS if lr0 is not None else (1.0,)
         for factor in factors:
-            tried = params
             rate = None if lr0 is None else float(lr0 * factor)
-            if lr0 is not None and factor != 1.0:
-                tried = dict(params)
-                tried[lr_key] = float(lr0 * factor)
+            tried = params if rate is None or factor == 1.0 else {**params, lr_key: rate}
+            at = "" if rate is None else f" at learning rate {rate:.3g}"
             model = model_for(tried)
             t0 = time.perf_counter()
             try:
                 with warnings.catch_warnings():
-                    from sklearn.exceptions import ConvergenceWarning
-
                     warnings.simplefilter("ignore", ConvergenceWarning)
                     model.fit(X, y)
             except TrainingDivergedError as exc:
-                attempts.append({
-                    "choice": label,
-                    "learning_rate_init": rate,
-                    "outcome": f"diverged: {exc}",
-                    "seconds": round(time.perf_counter() - t0, 3),
-                })
-                if say:
-                    at = f" at learning rate {rate:.3g}" if rate is not None else ""
-                    then = "retrying smaller" if factor != factors[-1] else "next choice"
-                    say(f"      {label} diverged{at}; {then}")
-                continue
-            why = unstable(model) if unstable is not None else None
+                model, outcome = None, f"diverged: {exc}"
+                then = "retrying smaller" if factor != factors[-1] else "next choice"
+                note = f"      {label} diverged{at}; {then}"
+            else:
+                why = unstable(model) if unstable is not None else None
+                outcome = f"unstable: {why}" if why else "fitted"
+                note = f"      {label}{at}: {why}; retrying"
             attempts.append({
                 "choice": label,
                 "learning_rate_init": rate,
-                "outcome": f"unstable: {why}" if why else "fitted",
+                "outcome": outcome,
                 "seconds": round(time.perf_counter() - t0, 3),
             })
-            if not why:
+            if outcome == "fitted":
                 return model, label, tried, attempts
-            fallback = fallback or (model, label, tried)
+            if model is not None and fallback is None:
+                fallback = (model, label, tried)
             if say:
-                at = f" at learning rate {rate:.3g}" if rate is not None else ""
-                say(f"      {label}{at}: {why}; retrying")
+                say(note)
     if fallback is not None:
         return (*fallback, attempts)
     raise InputError(

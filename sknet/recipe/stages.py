@@ -68,11 +68,11 @@ class RecipeContext:
     finder: object = None
     lr_range: tuple = None
     scoring: str = None
+    scoring_reason: str = None
     search: object = None
     search_template: object = None   # the candidates' model, without the deadline
     default_params: dict = None
     model: object = None
-    baselines: list = None
 
     @property
     def classification(self):
@@ -114,8 +114,7 @@ def stage_data(ctx):
     ds = ctx.ds = load_dataset(ctx.X, ctx.y, target=cfg.target, task=cfg.task,
                                test_size=cfg.test_size, cv=cfg.cv)
     ctx.columns, ctx.column_plans = models.column_step(ds)
-    ctx.scoring, scoring_reason = models.resolve_scoring(cfg.scoring, ds)
-    ctx.scoring_reason = scoring_reason
+    ctx.scoring, ctx.scoring_reason = models.resolve_scoring(cfg.scoring, ds)
     section = DataSection(
         name=ds.name, source=ds.source, task=ds.task, task_reason=ds.task_reason,
         target=ds.target_name, n_samples=int(len(ds.y)), n_columns=int(ds.X.shape[1]),
@@ -127,7 +126,7 @@ def stage_data(ctx):
         section.classes = {str(c): int(n) for c, n in zip(classes, counts)}
         summary = f"{len(ds.y)} samples, {ds.X.shape[1]} columns, {len(classes)} classes"
         if ds.imbalanced:
-            summary += f" (imbalanced: scored by {ctx.scoring.replace('_', ' ')})"
+            summary += f" (imbalanced: scored by {SCORE_NAMES[ctx.scoring]})"
     else:
         section.target_mean, section.target_std = float(ds.y.mean()), float(ds.y.std())
         summary = f"{len(ds.y)} samples, {ds.X.shape[1]} columns, regression target"
@@ -180,17 +179,14 @@ def _summary_stats(X):
 
 
 def stage_preprocess(ctx):
-    from sklearn.base import clone
-
     cfg = ctx.config
     ctx.scalers = models.scalers_for(cfg.scaling, table=ctx.ds.is_table)
     first = next(iter(ctx.scalers))
     prep = models.make_pipeline(ctx.columns, ctx.scalers[first], cfg.whiten, "passthrough",
                                 classification=True)
-    ctx.Xp = prep.fit_transform(ctx.X_train)
-    columns_only = (prep.named_steps["columns"] if not isinstance(ctx.columns, str)
-                    else None)
-    raw = columns_only.transform(ctx.X_train) if columns_only is not None else ctx.X_train
+    # the column treatments once, then the scaling: statistics of both outputs
+    raw = prep[:1].fit_transform(ctx.X_train)
+    ctx.Xp = prep[1:].fit_transform(raw)
     ctx.report.data.n_features = int(ctx.Xp.shape[1])
     ctx.report.preprocess = section = PreprocessSection(
         scaling_choices=list(ctx.scalers), whiten=cfg.whiten, checked_with=first,
@@ -203,7 +199,6 @@ def stage_preprocess(ctx):
     if len(ctx.scalers) > 1:
         ctx.progress.say(f"      scaling: the search chooses between "
                          f"{' and '.join(ctx.scalers)}; the checks below use {first}")
-    del clone
     return (
         f"{ctx.Xp.shape[1]} features; {first}"
         f"{' + ' + cfg.whiten + ' whitening' if cfg.whiten != 'none' else ''}: "
@@ -316,13 +311,16 @@ def _search_context(ctx):
 
 
 def stage_search(ctx):
+    from sklearn.base import clone
     from sklearn.model_selection import cross_validate
 
     from ..model_selection import CoarseToFineSearchCV
 
     cfg, step = ctx.config, ctx.step
     space = _space(ctx)
-    mlp = ctx.estimator(max_iter=cfg.max_iter, divergence_threshold=10.0, n_iter_no_change=10)
+    # the default network, abandoned when it diverges; candidates set their
+    # parameters on copies of it
+    mlp = ctx.estimator(max_iter=cfg.max_iter, divergence_threshold=10.0)
     pipe = ctx.search_template = ctx.pipeline(mlp)
     n_fold = len(ctx.y_train) * (cfg.cv - 1) / cfg.cv
     budget_fits = cfg.search_budget_fits
@@ -334,8 +332,7 @@ def stage_search(ctx):
         # The default network, cross-validated on the search's folds: the
         # candidate to beat, and the timing the budget is sized from.
         default = cross_validate(
-            ctx.pipeline(ctx.estimator(max_iter=cfg.max_iter, divergence_threshold=10.0)),
-            ctx.X_train, ctx.y_train, cv=ctx.cv(), scoring=ctx.scoring, n_jobs=cfg.n_jobs,
+            clone(pipe), ctx.X_train, ctx.y_train, cv=ctx.cv(), scoring=ctx.scoring, n_jobs=cfg.n_jobs,
             error_score=np.nan, return_estimator=True,
         )
         n_iter, epochs = stage_plan(n_candidates or 10, cfg.max_iter, n_fold)
@@ -431,10 +428,8 @@ def stage_search(ctx):
         default_cv_score=default_cv, candidates=candidates,
     )
     s = ctx.report.search
-    n_failed = s.n_failed
-    name = ctx.scoring.replace("_", " ")
-    return (f"best CV {name} {s.best_cv_score:.4f} (default network {default_cv:.4f})"
-            + (f"; {n_failed} candidate(s) failed" if n_failed else ""))
+    return (f"best CV {SCORE_NAMES[ctx.scoring]} {s.best_cv_score:.4f} (default network "
+            f"{default_cv:.4f})" + (f"; {s.n_failed} candidate(s) failed" if s.n_failed else ""))
 
 
 # --------------------------------------------------------------------------
@@ -501,13 +496,6 @@ def stage_final(ctx):
                          + "); rescale the data or lower --max-width.")
 
     def build(params):
-        if params is ctx.default_params:
-            return ctx.pipeline(ctx.estimator(max_iter=params[f"{step}max_iter"],
-                                              divergence_threshold=10.0))
-        if f"{step}hidden_layer_sizes" not in params:  # the default network, rate lowered
-            return ctx.pipeline(ctx.estimator(
-                max_iter=params[f"{step}max_iter"], divergence_threshold=10.0,
-                learning_rate_init=params[f"{step}learning_rate_init"]))
         return clone(ctx.search_template).set_params(**params)
 
     t0 = time.perf_counter()

@@ -9,9 +9,9 @@ import io
 import json
 import os
 
-from .models import mlp_of
-from .output import ReportFolder, write_bytes, write_text
 from .data import read_summary
+from .models import mlp_of, mlp_step
+from .output import ReportFolder, write_bytes, write_text
 from .report import SCORE_NAMES, fmt, headline
 
 __all__ = ["save_report", "draw_figures", "markdown", "html_page"]
@@ -45,7 +45,7 @@ def draw_figures(result):
         out[name] = buffer.getvalue()
 
     save(LearningRateFinderDisplay.from_result(result.finder), "lr_finder.png")
-    step = "mlp__" if report.data.task == "classification" else "regressor__mlp__"
+    step = mlp_step(report.data.task == "classification")
     save(SearchResultsDisplay.from_cv_results(result.search, x=f"{step}learning_rate_init",
                                              y=f"{step}alpha"), "search.png")
     save(LossCurveDisplay.from_history(mlp_of(model)), "loss_curve.png")
