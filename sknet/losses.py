@@ -37,6 +37,14 @@ def _weights(n, sample_weight, dtype):
     return (w / w.sum())[:, None]
 
 
+def _identity(Z, out):
+    """``Z`` itself, or copied into ``out``."""
+    if out is None or out is Z:
+        return Z
+    np.copyto(out, Z)
+    return out
+
+
 def _mean(per_sample, w):
     """Weighted mean over samples of a (n,) or (n, k) array, summed over k."""
     if w is None:
@@ -69,13 +77,16 @@ class Loss:
     out_activation = None
     settings = ()
 
-    def link(self, Z):
+    def link(self, Z, out=None):
         """Predictions from raw scores.
 
         Parameters
         ----------
         Z : ndarray of shape (n_samples, n_outputs)
             Raw scores of the last affine layer.
+        out : ndarray of shape (n_samples, n_outputs), default=None
+            Where to write the predictions (may be ``Z`` itself); a new array
+            (or ``Z`` itself, for the identity) if None.
 
         Returns
         -------
@@ -129,8 +140,8 @@ class SoftmaxCrossEntropy(Loss):
     def __init__(self, label_smoothing=0.0):
         self.label_smoothing = label_smoothing
 
-    def link(self, Z):
-        return softmax(Z)
+    def link(self, Z, out=None):
+        return softmax(Z, out=out)
 
     def __call__(self, Z, y, sample_weight=None):
         n, k = Z.shape
@@ -171,8 +182,8 @@ class SigmoidCrossEntropy(Loss):
     def __init__(self, label_smoothing=0.0):
         self.label_smoothing = label_smoothing
 
-    def link(self, Z):
-        return sigmoid(Z)
+    def link(self, Z, out=None):
+        return sigmoid(Z, out=out)
 
     def __call__(self, Z, Y, sample_weight=None):
         n = Z.shape[0]
@@ -195,8 +206,8 @@ class SquaredError(Loss):
 
     out_activation = "identity"
 
-    def link(self, Z):
-        return Z
+    def link(self, Z, out=None):
+        return _identity(Z, out)
 
     def __call__(self, Z, Y, sample_weight=None):
         n, k = Z.shape
@@ -226,8 +237,8 @@ class Huber(Loss):
     def __init__(self, delta=1.0):
         self.delta = delta
 
-    def link(self, Z):
-        return Z
+    def link(self, Z, out=None):
+        return _identity(Z, out)
 
     def __call__(self, Z, Y, sample_weight=None):
         n, k = Z.shape
@@ -250,8 +261,8 @@ class PoissonDeviance(Loss):
 
     out_activation = "exp"
 
-    def link(self, Z):
-        return safe_exp(Z)
+    def link(self, Z, out=None):
+        return safe_exp(Z, out=out)
 
     def __call__(self, Z, Y, sample_weight=None):
         n = Z.shape[0]

@@ -8,11 +8,28 @@ knows about scikit-learn's estimator contract.
 """
 
 import numpy as np
+import scipy.sparse as sp
 
 from .layers import BatchNorm, Dense, Dropout, activation_class
 from .losses import LOSSES
 
-__all__ = ["Network", "build_network"]
+__all__ = ["BLOCK_BYTES", "MIN_BLOCK_ROWS", "Network", "build_network"]
+
+#: Bytes one row block's activations may take in the evaluation passes
+#: (prediction, :meth:`Network.evaluate_loss`, :meth:`Network.layer_outputs`)
+#: and in full-batch training: a few MiB keep the block's activations in the
+#: cache while the matrix products still run at full speed.
+BLOCK_BYTES = 16 * 2**20
+
+#: The fewest rows of a block (narrower blocks slow the matrix products).
+MIN_BLOCK_ROWS = 256
+
+
+def _row_sliceable(X):
+    """``X``, with a sparse matrix in CSR form (cheap to slice by rows)."""
+    if sp.issparse(X) and X.format != "csr":
+        return X.tocsr()
+    return X
 
 
 class Network:
@@ -127,6 +144,11 @@ class Network:
     def predict(self, X):
         """Predictions (probabilities or means) in evaluation mode.
 
+        The rows go through the network in blocks of :meth:`block_rows`, so
+        the memory used beyond ``X`` and the result is one block's activations
+        (about :data:`BLOCK_BYTES`), whatever the network. Each block is cast
+        to the parameters' dtype on its own.
+
         Parameters
         ----------
         X : {ndarray, sparse matrix} of shape (n_samples, n_features)
@@ -134,8 +156,63 @@ class Network:
         Returns
         -------
         predictions : ndarray of shape (n_samples, n_outputs)
+            In the dtype of the parameters.
         """
-        return self.loss.link(self.forward(X))
+        X = _row_sliceable(X)
+        out = np.empty((X.shape[0], self.n_outputs), dtype=self.flat_params.dtype)
+        for rows in self.row_blocks(X.shape[0]):
+            self.loss.link(self.forward(self._block(X, rows)), out=out[rows])
+        return out
+
+    @property
+    def n_outputs(self):
+        """Width of the raw scores (the last affine layer's units)."""
+        return self.weight_layers()[-1].params["W"].shape[1]
+
+    def block_rows(self, n_rows):
+        """Rows per block of the evaluation passes (:meth:`predict` and others).
+
+        As many rows as keep one block's activations, and its input cast to
+        the parameters' dtype, within :data:`BLOCK_BYTES`; at least
+        :data:`MIN_BLOCK_ROWS` so the matrix products stay efficient.
+
+        Parameters
+        ----------
+        n_rows : int
+
+        Returns
+        -------
+        rows : int
+            Between 1 and ``max(n_rows, 1)``.
+        """
+        widths = [layer.params["W"].shape for layer in self.weight_layers()]
+        # Per row: the input, each affine output, and as much again for the
+        # layers that cannot work in place (maxout, a sparse first product).
+        values = widths[0][0] + 2 * sum(n_out for _, n_out in widths)
+        per_row = values * self.flat_params.dtype.itemsize
+        rows = max(MIN_BLOCK_ROWS, BLOCK_BYTES // per_row)
+        return max(1, min(n_rows, rows))
+
+    def row_blocks(self, n_rows):
+        """Slices of ``range(n_rows)`` in blocks of :meth:`block_rows` rows.
+
+        Parameters
+        ----------
+        n_rows : int
+
+        Returns
+        -------
+        list of slice
+            Empty for zero rows.
+        """
+        step = self.block_rows(n_rows)
+        return [slice(start, min(start + step, n_rows)) for start in range(0, n_rows, step)]
+
+    def _block(self, X, rows):
+        """Rows ``rows`` of ``X`` in the parameters' dtype."""
+        block = X[rows]
+        dtype = self.flat_params.dtype
+        return block if block.dtype == dtype else block.astype(dtype)
 
     def loss_and_gradients(self, X, target, *, sample_weight=None, alpha=0.0):
         """Loss of one batch with the L2 penalty; assigns every layer's ``grads``.
@@ -171,6 +248,10 @@ class Network:
     def evaluate_loss(self, X, target, *, sample_weight=None, alpha=0.0):
         """Loss of ``X`` in evaluation mode (running statistics, no dropout).
 
+        Computed in the row blocks of :meth:`predict` (so with memory for one
+        block's activations), each block's mean weighted by its share of the
+        rows (or of the sample weights).
+
         Parameters
         ----------
         X : {ndarray, sparse matrix} of shape (n_samples, n_features)
@@ -184,10 +265,70 @@ class Network:
         -------
         loss : float
         """
-        value, _ = self.loss(self.forward(X), target, sample_weight)
+        X = _row_sliceable(X)
+        value = 0.0
+        for rows, share in self._block_shares(X.shape[0], sample_weight):
+            sw = None if sample_weight is None else sample_weight[rows]
+            block_value, _ = self.loss(self.forward(self._block(X, rows)), target[rows], sw)
+            value += share * block_value
         if alpha:
             value += self._penalty(self._penalty_scale(X, sample_weight, alpha))
         return value
+
+    def full_batch_loss_and_gradients(self, X, target, *, sample_weight=None, alpha=0.0):
+        """:meth:`loss_and_gradients` of the whole data set, in row blocks.
+
+        The loss and the gradient are means over rows, so they are the
+        share-weighted sums of the blocks' (the shares of :meth:`evaluate_loss`):
+        the memory used is one block's activations and one gradient vector,
+        not the whole data set's activations. A network with batch
+        normalization runs as one block, because its statistics are those of
+        the whole batch.
+
+        Parameters
+        ----------
+        X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        target : ndarray
+            Encoded targets.
+        sample_weight : ndarray of shape (n_samples,), default=None
+        alpha : float, default=0.0
+            L2 penalty, scaled as in :meth:`loss_and_gradients`.
+
+        Returns
+        -------
+        loss : float
+            With :attr:`flat_grads` holding its gradient.
+        """
+        X = _row_sliceable(X)
+        blocks = self._block_shares(X.shape[0], sample_weight)
+        if self.has_batch_norm or len(blocks) <= 1:
+            return self.loss_and_gradients(X, target, sample_weight=sample_weight, alpha=alpha)
+        value = 0.0
+        total = np.zeros_like(self.flat_grads)
+        for rows, share in blocks:
+            sw = None if sample_weight is None else sample_weight[rows]
+            value += share * self.loss_and_gradients(X[rows], target[rows], sample_weight=sw)
+            total += self.flat_grads.dtype.type(share) * self.flat_grads
+        self.flat_grads[...] = total
+        self.clear_cache()
+        if alpha:
+            scale = self._penalty_scale(X, sample_weight, alpha)
+            for layer in self.weight_layers():
+                W = layer.params["W"]
+                layer.grads["W"] += W.dtype.type(scale) * W
+            value += self._penalty(scale)
+        return value
+
+    def _block_shares(self, n_rows, sample_weight):
+        """``(rows, share)`` of each row block carrying weight; shares sum to one."""
+        blocks = self.row_blocks(n_rows)
+        if sample_weight is None:
+            return [(rows, (rows.stop - rows.start) / n_rows) for rows in blocks]
+        total = float(np.sum(sample_weight))
+        weights = [float(np.sum(sample_weight[rows])) for rows in blocks]
+        if not total:
+            return [(slice(0, n_rows), 1.0)]  # no weight at all: the loss says what it is
+        return [(rows, w / total) for rows, w in zip(blocks, weights) if w]
 
     @staticmethod
     def _penalty_scale(X, sample_weight, alpha):
@@ -321,23 +462,34 @@ class Network:
     def layer_outputs(self, X, *, training=False):
         """Output of every layer for ``X``, as a list of ``(name, array)``.
 
-        With ``training=False`` (the default) nothing is cached or updated.
+        With ``training=False`` (the default) nothing is cached or updated,
+        and the rows go through in the blocks of :meth:`predict`, so the
+        memory used beyond the outputs themselves is one block's.
 
         Parameters
         ----------
         X : {ndarray, sparse matrix} of shape (n_samples, n_features)
         training : bool, default=False
+            Training mode runs the whole batch at once (batch normalization
+            then uses, and updates, that batch's statistics).
 
         Returns
         -------
         outputs : list of (str, ndarray)
             Copies, each of shape (n_samples, layer width).
         """
+        X = _row_sliceable(X)
+        n_rows = X.shape[0]
+        blocks = [slice(0, n_rows)] if training else self.row_blocks(n_rows) or [slice(0, 0)]
         outputs = []
-        for name, layer in self.layers:
-            # Copies: an in-place activation would overwrite the stored output.
-            X = layer.forward(X, training=training)
-            outputs.append((name, X.copy()))
+        for first, rows in zip([True] + [False] * len(blocks), blocks):
+            H = X[rows] if training else self._block(X, rows)
+            for i, (name, layer) in enumerate(self.layers):
+                H = layer.forward(H, training=training)
+                if first:
+                    outputs.append((name, np.empty((n_rows,) + H.shape[1:], H.dtype)))
+                # Copied: an in-place activation would overwrite the stored output.
+                outputs[i][1][rows] = H
         return outputs
 
     def recompute_running_stats(self, X, *, sample_weight=None):
@@ -456,6 +608,7 @@ def build_network(
                 dtype,
                 momentum=batch_norm_momentum,
                 epsilon=batch_norm_epsilon,
+                inplace=True,
             )
             layers.append((f"batchnorm{i}", bn))
         layers.append((f"{act.name}{i}", act.build(units, dtype, options)))

@@ -32,14 +32,20 @@ class BatchNorm(Layer):
     dtype : dtype
     momentum : float, default=0.9
     epsilon : float, default=1e-5
+    inplace : bool, default=False
+        Normalize the input in place in evaluation mode (a network sets it:
+        its batch-norm input is the affine layer's own output).
     """
 
     settings = ("momentum", "epsilon")
+    #: Class default, for networks pickled before the option existed.
+    inplace = False
 
-    def __init__(self, n_features, dtype, *, momentum=0.9, epsilon=1e-5):
+    def __init__(self, n_features, dtype, *, momentum=0.9, epsilon=1e-5, inplace=False):
         super().__init__()
         self.momentum = momentum
         self.epsilon = epsilon
+        self.inplace = inplace
         self.params = {
             "gamma": np.ones(n_features, dtype=dtype),
             "beta": np.zeros(n_features, dtype=dtype),
@@ -54,7 +60,10 @@ class BatchNorm(Layer):
         if not training:
             mean, var = self.state["running_mean"], self.state["running_var"]
             scale = gamma / np.sqrt(var + self.epsilon)
-            return (X - mean) * scale + beta
+            Y = np.subtract(X, mean, out=X if self.inplace else None)
+            Y *= scale
+            Y += beta
+            return Y
         n_rows = X.shape[0] if sample_weight is None else np.count_nonzero(sample_weight)
         if n_rows < 2:
             return self._forward_with_running_statistics(X)

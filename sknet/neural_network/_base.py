@@ -555,15 +555,8 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         check_numpy_input(X, self)
         if check_input:
             X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
-        X = self._as_fit_dtype(X)
         with np.errstate(over="ignore", invalid="ignore"):
-            return self.network_.predict(X)
-
-    def _as_fit_dtype(self, X):
-        dtype = self.coefs_[0].dtype
-        if X.dtype != dtype:
-            X = X.astype(dtype)
-        return X
+            return self.network_.predict(X)  # cast to the fit dtype block by block
 
     def _checked_forward(self, X):
         out = self._forward(X)

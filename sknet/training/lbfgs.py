@@ -1,7 +1,8 @@
 """The L-BFGS driver: scipy's L-BFGS-B on the full batch.
 
 The network's flat parameter vector is the optimization variable; every loss
-evaluation is one full forward and backward pass. The best parameters
+evaluation is one full forward and backward pass, run in row blocks (see
+:meth:`sknet.network.Network.full_batch_loss_and_gradients`). The best parameters
 evaluated are kept, so an interrupted run returns the best it has seen rather
 than wherever the line search happened to be. Batch norm trains on the full
 batch's statistics and, at the end, sets its running statistics to them.
@@ -69,7 +70,9 @@ def fit_lbfgs(
 
     def objective(x):
         unpack(x)
-        loss = network.loss_and_gradients(X, target, sample_weight=sample_weight, alpha=alpha)
+        loss = network.full_batch_loss_and_gradients(
+            X, target, sample_weight=sample_weight, alpha=alpha
+        )
         if loss < best["loss"]:
             best["loss"], best["x"] = loss, x.copy()
         return loss, network.flat_grads.astype(np.float64)
