@@ -1,4 +1,5 @@
-"""One-pass update-rule kernels, compiled with numba when it is installed.
+"""One-pass kernels for the update rules and batch normalization, compiled
+with numba when it is installed.
 
 Written with numpy ufuncs, an Adam step is twelve passes over every parameter
 (each ``m *= beta_1``, ``np.sqrt(v)``, ... reads and writes the whole vector);
@@ -8,10 +9,17 @@ fast-math, so every product, sum, square root and division is rounded exactly
 as numpy rounds it, in the same order: an update rule gives bitwise the same
 parameters with or without numba (``tests/test_optimizers.py`` checks this).
 
+The batch-norm kernels fuse the passes of
+:class:`sknet.layers.BatchNorm` over a batch (centring and variance in one
+pass, the two gradient sums in one, the input gradient in one) with the same
+rule: each sum accumulates the rows in order, as numpy's reductions over the
+first axis do, so both forms give bitwise the same outputs and gradients
+(``tests/test_layers.py`` checks this).
+
 numba is an optional dependency (``pip install "sknet-mlp[fast]"``). Without
 it, or with the environment variable ``SKNET_DISABLE_JIT=1`` set, or inside
-:func:`disabled`, :func:`run` does nothing and the update rules take
-their numpy form. Kernels are compiled on first use and cached on disk by
+:func:`disabled`, :func:`run` does nothing and the callers take their
+numpy form. Kernels are compiled on first use and cached on disk by
 numba, so only the first fit on a machine pays the compilation.
 """
 
@@ -75,10 +83,61 @@ def _define(njit, cache):
             c[i] = ci
             p[i] -= (gi / (np.sqrt(ci) + eps)) * lr
 
+    # Batch normalization; X and the like arrive flattened (C order), the
+    # per-feature vectors give the row width. Every sum runs over the rows in
+    # order, as numpy's add.reduce(axis=0) and einsum("ij,ij->j") do.
+    def bn_statistics(X, mean, centred, var, inv_n):
+        m = mean.shape[0]
+        n = X.shape[0] // m
+        for j in range(m):
+            mean[j] = 0
+            var[j] = 0
+        for i in range(n):
+            for j in range(m):
+                mean[j] += X[i * m + j]
+        for j in range(m):
+            mean[j] *= inv_n
+        for i in range(n):
+            for j in range(m):
+                c = X[i * m + j] - mean[j]
+                centred[i * m + j] = c
+                var[j] += c * c
+        for j in range(m):
+            var[j] *= inv_n
+
+    def bn_scale_shift(centred, scale, shift, Y):
+        m = scale.shape[0]
+        n = centred.shape[0] // m
+        for i in range(n):
+            for j in range(m):
+                Y[i * m + j] = centred[i * m + j] * scale[j] + shift[j]
+
+    def bn_gradient_sums(dY, centred, dgamma, dbeta):
+        m = dgamma.shape[0]
+        n = dY.shape[0] // m
+        for j in range(m):
+            dgamma[j] = 0
+            dbeta[j] = 0
+        for i in range(n):
+            for j in range(m):
+                g = dY[i * m + j]
+                dgamma[j] += g * centred[i * m + j]
+                dbeta[j] += g
+
+    def bn_input_gradient(dY, centred, k1, k2, k3, dX):
+        m = k1.shape[0]
+        n = dY.shape[0] // m
+        for i in range(n):
+            for j in range(m):
+                at = i * m + j
+                dX[at] = (dY[at] - (centred[at] * k1[j] + k2[j])) * k3[j]
+
+    kernels = (sgd, momentum, nesterov, adam, adagrad, rmsprop)
+    kernels += (bn_statistics, bn_scale_shift, bn_gradient_sums, bn_input_gradient)
     # error_model="numpy": a division by zero gives inf as in numpy instead of
     # raising, which also lets LLVM vectorize the loops.
     compile_ = njit(fastmath=False, error_model="numpy", boundscheck=False, cache=cache, nogil=True)
-    return {f.__name__: compile_(f) for f in (sgd, momentum, nesterov, adam, adagrad, rmsprop)}
+    return {f.__name__: compile_(f) for f in kernels}
 
 
 @functools.cache
@@ -108,11 +167,14 @@ def run(name, arrays, scalars):
 
     Parameters
     ----------
-    name : {'sgd', 'momentum', 'nesterov', 'adam', 'adagrad', 'rmsprop'}
+    name : str
+        An update rule ('sgd', 'momentum', 'nesterov', 'adam', 'adagrad',
+        'rmsprop') or a batch-norm pass ('bn_statistics', 'bn_scale_shift',
+        'bn_gradient_sums', 'bn_input_gradient').
     arrays : sequence of ndarray
         The kernel's array arguments, in its order. They must be C-contiguous
         and all float32 or all float64 (any shape: the kernel sees them
-        flattened, as views). The first is the parameter, updated in place.
+        flattened, as views). The kernel writes its outputs in place.
     scalars : sequence of float
         The kernel's scalar arguments, cast to the arrays' dtype as numpy casts
         a Python float.
@@ -147,9 +209,9 @@ def _give_up(exc):
     global _enabled
     _enabled = False
     warnings.warn(
-        f"sknet could not compile its update kernels with numba ({exc!r}); "
-        "training continues with the numpy update rules, which give the same "
-        "results more slowly.",
+        f"sknet could not compile its kernels with numba ({exc!r}); "
+        "training continues with the numpy forms of the update rules and batch "
+        "norm, which give the same results more slowly.",
         RuntimeWarning,
         stacklevel=3,
     )
@@ -157,7 +219,7 @@ def _give_up(exc):
 
 @contextlib.contextmanager
 def disabled():
-    """Use the numpy form of every update rule inside the ``with`` block.
+    """Use the numpy form of every kernel inside the ``with`` block.
 
     For tests and benchmarks that compare the two forms.
 

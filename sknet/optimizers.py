@@ -128,6 +128,20 @@ class Optimizer:
     def _update(self, params, grads, lr):  # pragma: no cover - abstract
         raise NotImplementedError
 
+    @staticmethod
+    def _apply(rule, arrays, scratch, scalars):
+        """One update rule on one parameter: compiled if it can, else its numpy form.
+
+        The numpy form runs chunk by chunk (:func:`_chunks`), so its dozen
+        passes over each chunk stay in the cache; elementwise arithmetic gives
+        the same values in any chunking.
+        """
+        if _jit.run(rule, arrays, scalars):
+            return
+        numpy_form = _NUMPY_FORMS[rule]
+        for views in _chunks(tuple(arrays) + tuple(scratch)):
+            numpy_form(*views, *scalars)
+
     def __getstate__(self):
         state = self.__dict__.copy()
         state["_scratch"] = None
@@ -193,30 +207,12 @@ class SGD(Optimizer):
     def _update(self, params, grads, lr):
         mu = float(self.momentum)
         if not mu:
-            for p, g, (s,) in zip(params, grads, self._scratch):
-                if _jit.run("sgd", (p, g), (lr,)):
-                    continue
-                np.multiply(g, lr, out=s)
-                p -= s
+            for p, g, scratch in zip(params, grads, self._scratch):
+                self._apply("sgd", (p, g), scratch, (lr,))
             return
-        if self.nesterov:
-            for p, g, v, (s, u) in zip(params, grads, self.velocities, self._scratch):
-                if _jit.run("nesterov", (p, g, v), (lr, mu)):
-                    continue
-                np.multiply(g, lr, out=s)
-                v *= mu
-                v -= s
-                np.multiply(v, mu, out=u)
-                u -= s
-                p += u
-        else:
-            for p, g, v, (s,) in zip(params, grads, self.velocities, self._scratch):
-                if _jit.run("momentum", (p, g, v), (lr, mu)):
-                    continue
-                np.multiply(g, lr, out=s)
-                v *= mu
-                v -= s
-                p += v
+        rule = "nesterov" if self.nesterov else "momentum"
+        for p, g, v, scratch in zip(params, grads, self.velocities, self._scratch):
+            self._apply(rule, (p, g, v), scratch, (lr, mu))
 
     def _hyperparams(self):
         return {"momentum": self.momentum, "nesterov": self.nesterov}
@@ -284,33 +280,11 @@ class Adam(Optimizer):
         self.t += 1
         lr_t = lr * math.sqrt(1 - b2**self.t) / (1 - b1**self.t)
         c1, c2 = 1 - b1, 1 - b2
-        for p, g, m, v, (s, u) in zip(params, grads, self.ms, self.vs, self._scratch):
-            if _jit.run("adam", (p, g, m, v), (b1, b2, c1, c2, -lr_t, eps)):
-                continue
-            m *= b1
-            np.multiply(g, c1, out=s)
-            m += s
-            v *= b2
-            np.multiply(g, g, out=s)
-            s *= c2
-            v += s
-            np.sqrt(v, out=s)
-            s += eps
-            np.multiply(m, -lr_t, out=u)
-            u /= s
-            p += u
+        for p, g, m, v, scratch in zip(params, grads, self.ms, self.vs, self._scratch):
+            self._apply("adam", (p, g, m, v), scratch, (b1, b2, c1, c2, -lr_t, eps))
 
     def _hyperparams(self):
         return {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
-
-
-def _divide_by_rms_and_step(p, g, cache, scratch, lr, eps):
-    """``p -= lr * g / (sqrt(cache) + eps)`` in place, shared by AdaGrad and RMSProp."""
-    np.sqrt(cache, out=scratch)
-    scratch += eps
-    np.divide(g, scratch, out=scratch)
-    scratch *= lr
-    p -= scratch
 
 
 class AdaGrad(Optimizer):
@@ -353,12 +327,8 @@ class AdaGrad(Optimizer):
 
     def _update(self, params, grads, lr):
         eps = float(self.epsilon)
-        for p, g, c, (s,) in zip(params, grads, self.caches, self._scratch):
-            if _jit.run("adagrad", (p, g, c), (lr, eps)):
-                continue
-            np.multiply(g, g, out=s)
-            c += s
-            _divide_by_rms_and_step(p, g, c, s, lr, eps)
+        for p, g, c, scratch in zip(params, grads, self.caches, self._scratch):
+            self._apply("adagrad", (p, g, c), scratch, (lr, eps))
 
     def _hyperparams(self):
         return {"epsilon": self.epsilon}
@@ -408,17 +378,100 @@ class RMSProp(Optimizer):
     def _update(self, params, grads, lr):
         rho, eps = float(self.decay), float(self.epsilon)
         c1 = 1 - rho
-        for p, g, c, (s,) in zip(params, grads, self.caches, self._scratch):
-            if _jit.run("rmsprop", (p, g, c), (lr, rho, c1, eps)):
-                continue
-            c *= rho
-            np.multiply(g, g, out=s)
-            s *= c1
-            c += s
-            _divide_by_rms_and_step(p, g, c, s, lr, eps)
+        for p, g, c, scratch in zip(params, grads, self.caches, self._scratch):
+            self._apply("rmsprop", (p, g, c), scratch, (lr, rho, c1, eps))
 
     def _hyperparams(self):
         return {"decay": self.decay, "epsilon": self.epsilon}
 
+
+# -- the numpy forms of the compiled kernels (sknet/_jit.py) -------------------
+# Same arguments as the kernels, then the scratch arrays; the same roundings in
+# the same order, so both forms give bitwise the same parameters.
+
+#: Bytes of each array in one chunk of the numpy forms: the chunks of the
+#: five or six arrays of a rule then stay in the L2 cache across its passes.
+CHUNK_BYTES = 256 * 1024
+
+
+def _chunks(arrays):
+    """Aligned chunks of ``arrays`` (one shape, C-contiguous), or the arrays whole."""
+    first = arrays[0]
+    step = max(1, CHUNK_BYTES // first.itemsize)
+    if first.size <= step or not all(a.flags.c_contiguous for a in arrays):
+        yield arrays
+        return
+    flat = [a.reshape(-1) for a in arrays]
+    for start in range(0, first.size, step):
+        yield tuple(a[start : start + step] for a in flat)
+
+
+def _sgd(p, g, s, lr):
+    np.multiply(g, lr, out=s)
+    p -= s
+
+
+def _momentum(p, g, v, s, lr, mu):
+    np.multiply(g, lr, out=s)
+    v *= mu
+    v -= s
+    p += v
+
+
+def _nesterov(p, g, v, s, u, lr, mu):
+    np.multiply(g, lr, out=s)
+    v *= mu
+    v -= s
+    np.multiply(v, mu, out=u)
+    u -= s
+    p += u
+
+
+def _adam(p, g, m, v, s, u, b1, b2, c1, c2, neg_lr_t, eps):
+    m *= b1
+    np.multiply(g, c1, out=s)
+    m += s
+    v *= b2
+    np.multiply(g, g, out=s)
+    s *= c2
+    v += s
+    np.sqrt(v, out=s)
+    s += eps
+    np.multiply(m, neg_lr_t, out=u)
+    u /= s
+    p += u
+
+
+def _divide_by_rms_and_step(p, g, cache, s, lr, eps):
+    """``p -= lr * g / (sqrt(cache) + eps)`` in place, shared by AdaGrad and RMSProp."""
+    np.sqrt(cache, out=s)
+    s += eps
+    np.divide(g, s, out=s)
+    s *= lr
+    p -= s
+
+
+def _adagrad(p, g, c, s, lr, eps):
+    np.multiply(g, g, out=s)
+    c += s
+    _divide_by_rms_and_step(p, g, c, s, lr, eps)
+
+
+def _rmsprop(p, g, c, s, lr, rho, c1, eps):
+    c *= rho
+    np.multiply(g, g, out=s)
+    s *= c1
+    c += s
+    _divide_by_rms_and_step(p, g, c, s, lr, eps)
+
+
+_NUMPY_FORMS = {
+    "sgd": _sgd,
+    "momentum": _momentum,
+    "nesterov": _nesterov,
+    "adam": _adam,
+    "adagrad": _adagrad,
+    "rmsprop": _rmsprop,
+}
 
 OPTIMIZERS = {"sgd": SGD, "adam": Adam, "adagrad": AdaGrad, "rmsprop": RMSProp}

@@ -5,10 +5,14 @@ Each layer is checked on a random upstream gradient: the scalar
 and ``grads[key]`` with respect to each learnable array.
 """
 
+import contextlib
+import os
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
 
+from sknet import _jit
 from sknet.layers import (
     ACTIVATIONS,
     ELU,
@@ -404,3 +408,55 @@ def test_sigmoid_layer_is_within_two_ulp_of_expit_and_keeps_tiny_outputs(dtype):
         np.testing.assert_array_max_ulp(Y, reference, maxulp=2)
     assert 0 < Y[0, 2] < 1e-25  # exp(-60): no cancellation to 0
     assert Y[0, 0] == 0.5 and Y[0, 5] == 1
+
+
+# -- batch norm's compiled passes (sknet._jit) against the numpy form --------
+
+
+def _batch_norm_steps(dtype, weighted, *, jit):
+    rng = np.random.RandomState(11)
+    layer = BatchNorm(7, dtype, momentum=0.8)
+    layer.params["gamma"][...] = rng.uniform(0.5, 2.0, 7)
+    layer.params["beta"][...] = rng.normal(size=7)
+    seen = []
+    for n_rows in [200, 33, 2, 1]:  # the last has no statistics of its own
+        X = (rng.normal(size=(n_rows, 7)) * 10.0 ** rng.uniform(-3, 3, 7)).astype(dtype)
+        dY = rng.normal(size=(n_rows, 7)).astype(dtype)
+        sw = rng.uniform(0.1, 3.0, n_rows) if weighted else None
+        with contextlib.ExitStack() as stack:
+            if not jit:
+                stack.enter_context(_jit.disabled())
+            Y = layer.forward(X, training=True, sample_weight=sw).copy()
+            dX = layer.backward(dY).copy()
+            Y_eval = layer.forward(X).copy()
+        grads = [layer.grads[k].copy() for k in ("gamma", "beta")]
+        running = [a.copy() for a in layer.state.values()]
+        seen.append((Y, dX, Y_eval, *grads, *running))
+    return seen
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_batch_norm_compiled_passes_are_bitwise_equal_to_numpy(dtype, weighted, monkeypatch):
+    pytest.importorskip("numba")
+    if os.environ.get("SKNET_DISABLE_JIT", "0") != "0":
+        pytest.skip("SKNET_DISABLE_JIT is set")
+    assert _jit.available()
+    ran, run = set(), _jit.run
+
+    def spy(name, arrays, scalars):
+        if run(name, arrays, scalars):
+            ran.add(name)
+            return True
+        return False
+
+    monkeypatch.setattr(_jit, "run", spy)
+    compiled = _batch_norm_steps(dtype, weighted, jit=True)
+    expected = {"bn_scale_shift", "bn_gradient_sums"}
+    expected |= set() if weighted else {"bn_statistics", "bn_input_gradient"}
+    assert ran == expected
+    plain = _batch_norm_steps(dtype, weighted, jit=False)
+    for step_a, step_b in zip(compiled, plain):
+        for a, b in zip(step_a, step_b):
+            assert a.dtype == dtype
+            np.testing.assert_array_equal(a, b)

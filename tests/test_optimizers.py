@@ -11,7 +11,7 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network._stochastic_optimizers import AdamOptimizer, SGDOptimizer
 
-from sknet import _jit
+from sknet import _jit, optimizers
 from sknet.optimizers import OPTIMIZERS, SGD, AdaGrad, Adam, Optimizer, RMSProp
 
 TOL = {np.float64: dict(rtol=1e-12, atol=1e-15), np.float32: dict(rtol=2e-6, atol=1e-7)}
@@ -308,6 +308,8 @@ def test_fit_is_identical_with_and_without_kernels(solver, extra, dtype):
             return est.fit(X, y)
 
     pytest.importorskip("numba")
+    if os.environ.get("SKNET_DISABLE_JIT", "0") != "0":
+        pytest.skip("SKNET_DISABLE_JIT is set")
     assert _jit.available()
     ran = []
     real_run = _jit.run
@@ -326,3 +328,29 @@ def test_fit_is_identical_with_and_without_kernels(solver, extra, dtype):
     for a, b in zip(compiled.coefs_ + compiled.intercepts_, plain.coefs_ + plain.intercepts_):
         np.testing.assert_array_equal(a, b)
     assert compiled.loss_curve_ == plain.loss_curve_
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("rule, hp", CASES)
+def test_numpy_forms_in_chunks_equal_whole_arrays(rule, hp, dtype, monkeypatch):
+    # Chunks of 7 elements: 360 weights and 9 biases span many, ragged at the end.
+    monkeypatch.setattr(optimizers, "CHUNK_BYTES", 7 * np.dtype(dtype).itemsize)
+    chunked = _run_steps(rule, hp, dtype, jit=False)
+    # Fortran-ordered arrays cannot be chunked as views: whole arrays.
+    whole = _run_steps(rule, hp, dtype, jit=False, contiguous=False)
+    for a, b in zip(chunked, whole):
+        np.testing.assert_array_equal(a, b)
+    monkeypatch.setattr(optimizers, "CHUNK_BYTES", 2**20)
+    np.testing.assert_array_equal(_run_steps(rule, hp, dtype, jit=False)[0], chunked[0])
+
+
+def test_chunks_are_aligned_views():
+    a, b = np.arange(20.0), np.arange(20.0) * 2
+    chunks = list(optimizers._chunks((a, b)))
+    assert len(chunks) == 1  # smaller than a chunk
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(optimizers, "CHUNK_BYTES", 8 * 6)
+        chunks = list(optimizers._chunks((a, b)))
+    assert [len(x) for x, _ in chunks] == [6, 6, 6, 2]
+    for x, y in chunks:
+        assert np.shares_memory(x, a) and np.array_equal(y, 2 * x)

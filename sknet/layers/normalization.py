@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from .. import _jit
 from .base import Layer
 
 __all__ = ["BatchNorm"]
@@ -75,11 +76,13 @@ class BatchNorm(Layer):
         if sample_weight is None:
             s = None
             inv_n = dtype(1.0 / X.shape[0])
-            mean = np.add.reduce(X, axis=0)
-            mean *= inv_n
-            np.subtract(X, mean, out=centred)
-            var = np.einsum("ij,ij->j", centred, centred)
-            var *= inv_n
+            mean, var = np.empty_like(gamma), np.empty_like(gamma)
+            if not _jit.run("bn_statistics", (X, mean, centred, var), (inv_n,)):
+                np.add.reduce(X, axis=0, out=mean)
+                mean *= inv_n
+                np.subtract(X, mean, out=centred)
+                np.einsum("ij,ij->j", centred, centred, out=var)
+                var *= inv_n
         else:
             s = (sample_weight / sample_weight.sum()).astype(X.dtype, copy=False)
             mean = s @ X
@@ -97,8 +100,14 @@ class BatchNorm(Layer):
         self._cache_inv_std = inv_std
         self._cache_s = s
         self._cache_fixed = False
-        Y = np.multiply(centred, gamma * inv_std, out=self._buffer("Y", X.shape, X.dtype))
-        Y += beta
+        return self._scale_shift(centred, gamma * inv_std, beta)
+
+    def _scale_shift(self, centred, scale, shift):
+        """``centred * scale + shift`` into the output buffer (one fused pass if compiled)."""
+        Y = self._buffer("Y", centred.shape, centred.dtype)
+        if not _jit.run("bn_scale_shift", (centred, scale, shift, Y), ()):
+            np.multiply(centred, scale, out=Y)
+            Y += shift
         return Y
 
     def _forward_with_running_statistics(self, X):
@@ -112,34 +121,36 @@ class BatchNorm(Layer):
         self._cache_inv_std = inv_std
         self._cache_s = None
         self._cache_fixed = True
-        Y = np.multiply(
-            centred, self.params["gamma"] * inv_std, out=self._buffer("Y", X.shape, X.dtype)
-        )
-        Y += self.params["beta"]
-        return Y
+        return self._scale_shift(centred, self.params["gamma"] * inv_std, self.params["beta"])
 
     def backward(self, dY):
         # dx = gamma / std * (dY - s * dbeta - s * x_hat * dgamma), the closed
         # form above with sum(dx_hat) = gamma * dbeta,
         # sum(dx_hat * x_hat) = gamma * dgamma and x_hat = centred / std.
         centred, inv_std, s = self._cache_buf_centred, self._cache_inv_std, self._cache_s
-        dgamma = np.einsum("ij,ij->j", dY, centred, out=self._grad("gamma"))
+        dgamma, dbeta = self._grad("gamma"), self._grad("beta")
+        if not _jit.run("bn_gradient_sums", (dY, centred, dgamma, dbeta), ()):
+            np.einsum("ij,ij->j", dY, centred, out=dgamma)
+            np.add.reduce(dY, axis=0, out=dbeta)
         dgamma *= inv_std
-        dbeta = np.add.reduce(dY, axis=0, out=self._grad("beta"))
         dX = self._buffer("dX", dY.shape, dY.dtype)
+        k3 = self.params["gamma"] * inv_std
         if self._cache_fixed:
             # Normalized by constants: the map is affine, dx = gamma / std * dY.
-            return np.multiply(dY, self.params["gamma"] * inv_std, out=dX)
+            return np.multiply(dY, k3, out=dX)
         if s is None:
             scale = dY.dtype.type(1.0 / dY.shape[0])
-            np.multiply(centred, dgamma * inv_std * scale, out=dX)
-            dX += dbeta * scale
+            k1, k2 = dgamma * inv_std * scale, dbeta * scale
+            if _jit.run("bn_input_gradient", (dY, centred, k1, k2, k3, dX), ()):
+                return dX
+            np.multiply(centred, k1, out=dX)
+            dX += k2
         else:
             np.multiply(centred, dgamma * inv_std, out=dX)
             dX += dbeta
             dX *= s[:, None]
         np.subtract(dY, dX, out=dX)
-        dX *= self.params["gamma"] * inv_std
+        dX *= k3
         return dX
 
     def __repr__(self):
