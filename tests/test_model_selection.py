@@ -1040,3 +1040,51 @@ def test_a_callable_n_iter_sizes_each_stage_from_the_stages_before():
     with pytest.raises(ValueError, match="must return a positive int"):
         CoarseToFineSearchCV(LogisticRegression(), {"C": log_uniform(1e-3, 1e3)},
                              n_stages=2, n_iter=lambda s, h: 0, cv=2).fit(X, y)
+
+
+# -- BLAS threads of parallel fits (model_selection/_threads.py) -------------
+
+
+class _BlasThreadsSeen(BaseEstimator):
+    """Records the BLAS thread count each fit runs with."""
+
+    seen = []
+
+    def __init__(self, c=1.0):
+        self.c = c
+
+    def fit(self, X, y=None):
+        from threadpoolctl import threadpool_info
+
+        counts = {i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}
+        type(self).seen.append(max(counts))
+        return self
+
+    def score(self, X, y=None):
+        return -abs(self.c - 1.0)
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_thread_backend_fits_get_their_share_of_the_blas_threads(n_jobs):
+    import joblib
+    from threadpoolctl import threadpool_info
+
+    before = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+    if not before:
+        pytest.skip("no BLAS thread pool found by threadpoolctl")
+    _BlasThreadsSeen.seen = []
+    search = CoarseToFineSearchCV(
+        _BlasThreadsSeen(), {"c": log_uniform(0.1, 10.0)}, n_iter=4, n_stages=2, cv=2,
+        n_jobs=n_jobs, random_state=0,
+    )
+    X = np.zeros((10, 2))
+    with joblib.parallel_config(backend="threading"):
+        search.fit(X)
+    expected = max(1, joblib.cpu_count() // 2) if n_jobs == 2 else max(before)
+    # Every fit of the stages (2 x 4 candidates x 2 folds) under the limit;
+    # the refit, alone, with every thread.
+    assert len(_BlasThreadsSeen.seen) == 17
+    assert set(_BlasThreadsSeen.seen[:16]) == {expected}
+    assert _BlasThreadsSeen.seen[16] == max(before)
+    # The limit is the search's only: restored after it.
+    assert [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"] == before

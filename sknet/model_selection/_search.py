@@ -28,6 +28,7 @@ from ._failures import (
     _outputs_of_all_failed,
     _SearchRun,
 )
+from ._threads import worker_blas_threads
 from ._spaces import _is_categorical, _is_int, _sample, narrow_distribution
 
 __all__ = ["CoarseToFineSearchCV"]
@@ -99,7 +100,10 @@ class CoarseToFineSearchCV(BaseSearchCV):
         several metrics, ``refit`` names the one that ranks the stages.
     n_jobs : int, default=None
         Jobs to run in parallel (through joblib; use a dask backend to
-        run on a cluster).
+        run on a cluster). With joblib's thread backend, BLAS gets
+        ``cpu_count() // n_jobs`` threads per fit during the search, as
+        joblib's process backend gives its workers, so parallel fits do not
+        oversubscribe the cores (the refit has them all).
     refit : bool, str or callable, default=True
         Refit the best candidate on the whole data.
     cv : int, cross-validation generator or iterable, default=None
@@ -383,7 +387,9 @@ n_splits_, refit_time_, multimetric_
                     sequential_subtasks=False,
                 ).call_on_fit_task_begin(estimator=self)
             started = time.perf_counter()
-            results = self._evaluate_stage(evaluate_candidates, candidates, stage, stage_ctx)
+            # Parallel fits share the cores; the refit after the search has them all.
+            with worker_blas_threads(self.n_jobs):
+                results = self._evaluate_stage(evaluate_candidates, candidates, stage, stage_ctx)
             self.stage_seconds_.append(time.perf_counter() - started)
             history.append((len(candidates), self.stage_seconds_[-1]))
             if stage_ctx is not None:
