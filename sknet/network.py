@@ -17,9 +17,11 @@ __all__ = ["BLOCK_BYTES", "MIN_BLOCK_ROWS", "Network", "build_network"]
 
 #: Bytes one row block's activations may take in the evaluation passes
 #: (prediction, :meth:`Network.evaluate_loss`, :meth:`Network.layer_outputs`)
-#: and in full-batch training: a few MiB keep the block's activations in the
-#: cache while the matrix products still run at full speed.
-BLOCK_BYTES = 16 * 2**20
+#: and in full-batch training. The matrix products run faster on taller
+#: blocks (prediction of 60,000 rows of the 784-256-128-10 network: 74% of the
+#: bare products' speed in blocks of 1 MiB, 80% of 16 MiB, 86% of 32 MiB, 87%
+#: of 64 MiB); 32 MiB keeps prediction within its 64 MiB of working memory.
+BLOCK_BYTES = 32 * 2**20
 
 #: The fewest rows of a block (narrower blocks slow the matrix products).
 MIN_BLOCK_ROWS = 256
