@@ -143,7 +143,7 @@ class Network:
             dZ = layer.backward(dZ)
         return dZ
 
-    def predict(self, X):
+    def predict(self, X, *, check=None):
         """Predictions (probabilities or means) in evaluation mode.
 
         The rows go through the network in blocks of :meth:`block_rows`, so
@@ -154,6 +154,11 @@ class Network:
         Parameters
         ----------
         X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        check : callable, default=None
+            Called on each block of ``X`` (before the cast) just before it
+            enters the network, while it is still in the cache; the
+            estimators pass scikit-learn's finiteness check, so the input is
+            read from memory once. What it raises propagates.
 
         Returns
         -------
@@ -163,7 +168,10 @@ class Network:
         X = _row_sliceable(X)
         out = np.empty((X.shape[0], self.n_outputs), dtype=self.flat_params.dtype)
         for rows in self.row_blocks(X.shape[0]):
-            self.loss.link(self.forward(self._block(X, rows)), out=out[rows])
+            block = X[rows]
+            if check is not None:
+                check(block)
+            self.loss.link(self.forward(self._cast(block)), out=out[rows])
         return out
 
     @property
@@ -212,7 +220,9 @@ class Network:
 
     def _block(self, X, rows):
         """Rows ``rows`` of ``X`` in the parameters' dtype."""
-        block = X[rows]
+        return self._cast(X[rows])
+
+    def _cast(self, block):
         dtype = self.flat_params.dtype
         return block if block.dtype == dtype else block.astype(dtype)
 

@@ -220,3 +220,23 @@ def test_lbfgs_fit_memory_is_not_the_whole_batch_activations(monkeypatch):
         warnings.simplefilter("ignore", ConvergenceWarning)
         peak, _ = peak_bytes(lambda: reg.fit(X, y))
     assert peak <= 2 * X.nbytes + 6 * MiB
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_non_finite_input_in_a_later_block_is_refused_as_scikit_learn_does(
+    small_blocks, sparse, bad
+):
+    rng = np.random.RandomState(11)
+    X = rng.normal(size=(40, 3))
+    y = np.arange(40) % 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = MLPClassifier((4,), max_iter=2, random_state=0).fit(X, y)
+    X_bad = X.copy()
+    X_bad[37, 1] = bad  # the sixth block of 7 rows
+    data = sp.csr_matrix(X_bad) if sparse else X_bad
+    word = "NaN" if np.isnan(bad) else "infinity"
+    for method in (clf.predict, clf.predict_proba):
+        with pytest.raises(ValueError, match=f"Input X contains {word}"):
+            method(data)

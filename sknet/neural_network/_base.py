@@ -19,7 +19,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, _fit_context, is_classifier
 from sklearn.callback import CallbackSupportMixin
 from sklearn.metrics import accuracy_score, check_scoring, get_scorer_names, r2_score
-from sklearn.utils import check_random_state
+from sklearn.utils import assert_all_finite, check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
@@ -553,10 +553,16 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
 
     def _forward(self, X, check_input=True):
         check_numpy_input(X, self)
+        check = None
         if check_input:
-            X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
+            # Finiteness is checked block by block as the rows enter the network
+            # (scikit-learn's check and message), so X is read from memory once.
+            X = validate_data(
+                self, X, accept_sparse=["csr", "csc"], reset=False, ensure_all_finite=False
+            )
+            check = functools.partial(_assert_finite, estimator_name=type(self).__name__)
         with np.errstate(over="ignore", invalid="ignore"):
-            return self.network_.predict(X)  # cast to the fit dtype block by block
+            return self.network_.predict(X, check=check)  # cast to the fit dtype block by block
 
     def _checked_forward(self, X):
         out = self._forward(X)
@@ -632,3 +638,13 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
+
+
+def _assert_finite(block, *, estimator_name):
+    """scikit-learn's finiteness check of prediction input, on one row block."""
+    assert_all_finite(
+        block.data if sp.issparse(block) else block,
+        allow_nan=False,
+        estimator_name=estimator_name,
+        input_name="X",
+    )
