@@ -8,30 +8,12 @@ knows about scikit-learn's estimator contract.
 """
 
 import numpy as np
-import scipy.sparse as sp
 
+from . import _blocks
 from .layers import BatchNorm, Dense, Dropout, activation_class
 from .losses import LOSSES
 
-__all__ = ["BLOCK_BYTES", "MIN_BLOCK_ROWS", "Network", "build_network"]
-
-#: Bytes one row block's activations may take in the evaluation passes
-#: (prediction, :meth:`Network.evaluate_loss`, :meth:`Network.layer_outputs`)
-#: and in full-batch training. The matrix products run faster on taller
-#: blocks (prediction of 60,000 rows of the 784-256-128-10 network: 74% of the
-#: bare products' speed in blocks of 1 MiB, 80% of 16 MiB, 86% of 32 MiB, 87%
-#: of 64 MiB); 32 MiB keeps prediction within its 64 MiB of working memory.
-BLOCK_BYTES = 32 * 2**20
-
-#: The fewest rows of a block (narrower blocks slow the matrix products).
-MIN_BLOCK_ROWS = 256
-
-
-def _row_sliceable(X):
-    """``X``, with a sparse matrix in CSR form (cheap to slice by rows)."""
-    if sp.issparse(X) and X.format != "csr":
-        return X.tocsr()
-    return X
+__all__ = ["Network", "build_network"]
 
 
 class Network:
@@ -148,7 +130,7 @@ class Network:
 
         The rows go through the network in blocks of :meth:`block_rows`, so
         the memory used beyond ``X`` and the result is one block's activations
-        (about :data:`BLOCK_BYTES`), whatever the network. Each block is cast
+        (about ``BLOCK_BYTES`` (``sknet/_blocks.py``)), whatever the network. Each block is cast
         to the parameters' dtype on its own.
 
         Parameters
@@ -165,7 +147,7 @@ class Network:
         predictions : ndarray of shape (n_samples, n_outputs)
             In the dtype of the parameters.
         """
-        X = _row_sliceable(X)
+        X = _blocks.row_sliceable(X)
         out = np.empty((X.shape[0], self.n_outputs), dtype=self.flat_params.dtype)
         for rows in self.row_blocks(X.shape[0]):
             block = X[rows]
@@ -183,8 +165,8 @@ class Network:
         """Rows per block of the evaluation passes (:meth:`predict` and others).
 
         As many rows as keep one block's activations, and its input cast to
-        the parameters' dtype, within :data:`BLOCK_BYTES`; at least
-        :data:`MIN_BLOCK_ROWS` so the matrix products stay efficient.
+        the parameters' dtype, within ``BLOCK_BYTES`` (``sknet/_blocks.py``); at least
+        ``MIN_BLOCK_ROWS`` so the matrix products stay efficient.
 
         Parameters
         ----------
@@ -199,9 +181,7 @@ class Network:
         # Per row: the input, each affine output, and as much again for the
         # layers that cannot work in place (maxout, a sparse first product).
         values = widths[0][0] + 2 * sum(n_out for _, n_out in widths)
-        per_row = values * self.flat_params.dtype.itemsize
-        rows = max(MIN_BLOCK_ROWS, BLOCK_BYTES // per_row)
-        return max(1, min(n_rows, rows))
+        return _blocks.rows_per_block(values * self.flat_params.dtype.itemsize, n_rows)
 
     def row_blocks(self, n_rows):
         """Slices of ``range(n_rows)`` in blocks of :meth:`block_rows` rows.
@@ -215,8 +195,7 @@ class Network:
         list of slice
             Empty for zero rows.
         """
-        step = self.block_rows(n_rows)
-        return [slice(start, min(start + step, n_rows)) for start in range(0, n_rows, step)]
+        return _blocks.row_slices(n_rows, self.block_rows(n_rows))
 
     def _block(self, X, rows):
         """Rows ``rows`` of ``X`` in the parameters' dtype."""
@@ -250,12 +229,16 @@ class Network:
         value, dZ = self.loss(Z, target, sample_weight)
         self.backward(dZ)
         if alpha:
-            scale = self._penalty_scale(X, sample_weight, alpha)
-            for layer in self.weight_layers():
-                W = layer.params["W"]
-                layer.grads["W"] += W.dtype.type(scale) * W
-            value += self._penalty(scale)
+            value += self._add_penalty(X, sample_weight, alpha)
         return value
+
+    def _add_penalty(self, X, sample_weight, alpha):
+        """Add the L2 penalty's gradient to the weights' gradients; return its value."""
+        scale = self._penalty_scale(X, sample_weight, alpha)
+        for layer in self.weight_layers():
+            W = layer.params["W"]
+            layer.grads["W"] += W.dtype.type(scale) * W
+        return self._penalty(scale)
 
     def evaluate_loss(self, X, target, *, sample_weight=None, alpha=0.0):
         """Loss of ``X`` in evaluation mode (running statistics, no dropout).
@@ -277,7 +260,7 @@ class Network:
         -------
         loss : float
         """
-        X = _row_sliceable(X)
+        X = _blocks.row_sliceable(X)
         value = 0.0
         for rows, share in self._block_shares(X.shape[0], sample_weight):
             sw = None if sample_weight is None else sample_weight[rows]
@@ -311,7 +294,7 @@ class Network:
         loss : float
             With :attr:`flat_grads` holding its gradient.
         """
-        X = _row_sliceable(X)
+        X = _blocks.row_sliceable(X)
         blocks = self._block_shares(X.shape[0], sample_weight)
         if self.has_batch_norm or len(blocks) <= 1:
             return self.loss_and_gradients(X, target, sample_weight=sample_weight, alpha=alpha)
@@ -324,23 +307,12 @@ class Network:
         self.flat_grads[...] = total
         self.clear_cache()
         if alpha:
-            scale = self._penalty_scale(X, sample_weight, alpha)
-            for layer in self.weight_layers():
-                W = layer.params["W"]
-                layer.grads["W"] += W.dtype.type(scale) * W
-            value += self._penalty(scale)
+            value += self._add_penalty(X, sample_weight, alpha)
         return value
 
     def _block_shares(self, n_rows, sample_weight):
         """``(rows, share)`` of each row block carrying weight; shares sum to one."""
-        blocks = self.row_blocks(n_rows)
-        if sample_weight is None:
-            return [(rows, (rows.stop - rows.start) / n_rows) for rows in blocks]
-        total = float(np.sum(sample_weight))
-        weights = [float(np.sum(sample_weight[rows])) for rows in blocks]
-        if not total:
-            return [(slice(0, n_rows), 1.0)]  # no weight at all: the loss says what it is
-        return [(rows, w / total) for rows, w in zip(blocks, weights) if w]
+        return _blocks.block_shares(self.row_blocks(n_rows), n_rows, sample_weight)
 
     @staticmethod
     def _penalty_scale(X, sample_weight, alpha):
@@ -490,7 +462,7 @@ class Network:
         outputs : list of (str, ndarray)
             Copies, each of shape (n_samples, layer width).
         """
-        X = _row_sliceable(X)
+        X = _blocks.row_sliceable(X)
         n_rows = X.shape[0]
         blocks = [slice(0, n_rows)] if training else self.row_blocks(n_rows) or [slice(0, 0)]
         outputs = []

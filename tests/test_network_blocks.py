@@ -9,6 +9,7 @@ import pytest
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
+import sknet._blocks
 import sknet.network
 from sknet import MLPClassifier, MLPRegressor
 from sknet.network import build_network
@@ -19,8 +20,8 @@ MiB = 2**20
 @pytest.fixture
 def small_blocks(monkeypatch):
     """Blocks of 7 rows: every data set below spans many, with a ragged last one."""
-    monkeypatch.setattr(sknet.network, "MIN_BLOCK_ROWS", 1)
-    monkeypatch.setattr(sknet.network, "BLOCK_BYTES", 1)
+    monkeypatch.setattr(sknet._blocks, "MIN_BLOCK_ROWS", 1)
+    monkeypatch.setattr(sknet._blocks, "BLOCK_BYTES", 1)
 
     def rows(self, n_rows):
         return max(1, min(n_rows, 7))
@@ -175,7 +176,7 @@ def test_block_rows_follow_the_byte_budget():
     )
     rows = network.block_rows(10**6)
     per_row = 4 * (100 + 2 * (256 + 128 + 10))
-    assert rows == sknet.network.BLOCK_BYTES // per_row
+    assert rows == sknet._blocks.BLOCK_BYTES // per_row
     assert network.block_rows(10) == 10
     assert network.block_rows(0) == 1
     assert [(s.start, s.stop) for s in network.row_blocks(2 * rows + 3)] == [
@@ -196,7 +197,7 @@ def peak_bytes(f):
 
 @pytest.mark.parametrize("batch_norm", [False, True])
 def test_prediction_memory_is_the_output_and_one_block(monkeypatch, batch_norm):
-    monkeypatch.setattr(sknet.network, "BLOCK_BYTES", MiB)
+    monkeypatch.setattr(sknet._blocks, "BLOCK_BYTES", MiB)
     rng = np.random.RandomState(9)
     X = rng.normal(size=(60_000, 20))  # 9.2 MiB; a 512-unit layer on all of it: 234 MiB
     y = (X[:, 0] > 0).astype(int) + (X[:, 1] > 0)
@@ -211,7 +212,7 @@ def test_prediction_memory_is_the_output_and_one_block(monkeypatch, batch_norm):
 
 
 def test_lbfgs_fit_memory_is_not_the_whole_batch_activations(monkeypatch):
-    monkeypatch.setattr(sknet.network, "BLOCK_BYTES", MiB)
+    monkeypatch.setattr(sknet._blocks, "BLOCK_BYTES", MiB)
     rng = np.random.RandomState(10)
     X = rng.normal(size=(40_000, 10))  # 3 MiB; 256 units on all of it: 78 MiB a layer
     y = X[:, 0] + X[:, 1] ** 2
