@@ -9,8 +9,14 @@ block's activations, whatever the network and the data set.
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["BLOCK_BYTES", "MIN_BLOCK_ROWS", "block_shares", "row_slices", "row_sliceable",
-           "rows_per_block"]
+__all__ = [
+    "BLOCK_BYTES",
+    "MIN_BLOCK_ROWS",
+    "block_shares",
+    "row_slices",
+    "row_sliceable",
+    "rows_per_block",
+]
 
 #: Bytes one row block's activations may take. The matrix products run faster
 #: on taller blocks (prediction of 60,000 rows of the 784-256-128-10 network:
@@ -70,6 +76,8 @@ def block_shares(blocks, n_rows, sample_weight):
     -------
     list of (slice, float)
     """
+    if not blocks:  # no rows: the loss of nothing is NaN, not a perfect 0
+        return [(slice(0, n_rows), 1.0)]
     if sample_weight is None:
         return [(rows, (rows.stop - rows.start) / n_rows) for rows in blocks]
     total = float(np.sum(sample_weight))

@@ -130,7 +130,7 @@ class Network:
 
         The rows go through the network in blocks of :meth:`block_rows`, so
         the memory used beyond ``X`` and the result is one block's activations
-        (about ``BLOCK_BYTES`` (``sknet/_blocks.py``)), whatever the network. Each block is cast
+        (about ``BLOCK_BYTES`` of ``sknet/_blocks.py``), whatever the network. Each block is cast
         to the parameters' dtype on its own.
 
         Parameters
@@ -165,7 +165,7 @@ class Network:
         """Rows per block of the evaluation passes (:meth:`predict` and others).
 
         As many rows as keep one block's activations, and its input cast to
-        the parameters' dtype, within ``BLOCK_BYTES`` (``sknet/_blocks.py``); at least
+        the parameters' dtype, within ``BLOCK_BYTES`` of ``sknet/_blocks.py``; at least
         ``MIN_BLOCK_ROWS`` so the matrix products stay efficient.
 
         Parameters

@@ -398,7 +398,9 @@ def _chunks(arrays):
     """Aligned chunks of ``arrays`` (one shape, C-contiguous), or the arrays whole."""
     first = arrays[0]
     step = max(1, CHUNK_BYTES // first.itemsize)
-    if first.size <= step or not all(a.flags.c_contiguous for a in arrays):
+    if first.size <= step or not all(
+        a.flags.c_contiguous and a.shape == first.shape for a in arrays
+    ):
         yield arrays
         return
     flat = [a.reshape(-1) for a in arrays]

@@ -413,15 +413,16 @@ def test_sigmoid_layer_is_within_two_ulp_of_expit_and_keeps_tiny_outputs(dtype):
 # -- batch norm's compiled passes (sknet._jit) against the numpy form --------
 
 
-def _batch_norm_steps(dtype, weighted, *, jit):
+def _batch_norm_steps(dtype, weighted, *, jit, n_features=7):
     rng = np.random.RandomState(11)
-    layer = BatchNorm(7, dtype, momentum=0.8)
-    layer.params["gamma"][...] = rng.uniform(0.5, 2.0, 7)
-    layer.params["beta"][...] = rng.normal(size=7)
+    layer = BatchNorm(n_features, dtype, momentum=0.8)
+    layer.params["gamma"][...] = rng.uniform(0.5, 2.0, n_features)
+    layer.params["beta"][...] = rng.normal(size=n_features)
     seen = []
     for n_rows in [200, 33, 2, 1]:  # the last has no statistics of its own
-        X = (rng.normal(size=(n_rows, 7)) * 10.0 ** rng.uniform(-3, 3, 7)).astype(dtype)
-        dY = rng.normal(size=(n_rows, 7)).astype(dtype)
+        scale = 10.0 ** rng.uniform(-3, 3, n_features)
+        X = (rng.normal(size=(n_rows, n_features)) * scale).astype(dtype)
+        dY = rng.normal(size=(n_rows, n_features)).astype(dtype)
         sw = rng.uniform(0.1, 3.0, n_rows) if weighted else None
         with contextlib.ExitStack() as stack:
             if not jit:
@@ -435,9 +436,12 @@ def _batch_norm_steps(dtype, weighted, *, jit):
     return seen
 
 
+@pytest.mark.parametrize("n_features", [7, 1])
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_batch_norm_compiled_passes_are_bitwise_equal_to_numpy(dtype, weighted, monkeypatch):
+def test_batch_norm_compiled_passes_are_bitwise_equal_to_numpy(
+    dtype, weighted, n_features, monkeypatch
+):
     pytest.importorskip("numba")
     if os.environ.get("SKNET_DISABLE_JIT", "0") != "0":
         pytest.skip("SKNET_DISABLE_JIT is set")
@@ -451,11 +455,13 @@ def test_batch_norm_compiled_passes_are_bitwise_equal_to_numpy(dtype, weighted, 
         return False
 
     monkeypatch.setattr(_jit, "run", spy)
-    compiled = _batch_norm_steps(dtype, weighted, jit=True)
-    expected = {"bn_scale_shift", "bn_gradient_sums"}
-    expected |= set() if weighted else {"bn_statistics", "bn_input_gradient"}
+    compiled = _batch_norm_steps(dtype, weighted, jit=True, n_features=n_features)
+    # One feature: numpy sums the lone column pairwise, so the sums stay numpy's.
+    expected = {"bn_scale_shift"} | ({"bn_gradient_sums"} if n_features > 1 else set())
+    expected |= set() if weighted else {"bn_input_gradient"}
+    expected |= {"bn_statistics"} if n_features > 1 and not weighted else set()
     assert ran == expected
-    plain = _batch_norm_steps(dtype, weighted, jit=False)
+    plain = _batch_norm_steps(dtype, weighted, jit=False, n_features=n_features)
     for step_a, step_b in zip(compiled, plain):
         for a, b in zip(step_a, step_b):
             assert a.dtype == dtype

@@ -1088,3 +1088,22 @@ def test_thread_backend_fits_get_their_share_of_the_blas_threads(n_jobs):
     assert _BlasThreadsSeen.seen[16] == max(before)
     # The limit is the search's only: restored after it.
     assert [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"] == before
+
+
+def test_blas_limit_never_raises_a_lower_count_the_user_set(monkeypatch):
+    import joblib
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from sknet.model_selection import _threads
+
+    if not [i for i in threadpool_info() if i["user_api"] == "blas"]:
+        pytest.skip("no BLAS thread pool found by threadpoolctl")
+    monkeypatch.setattr(_threads.joblib, "cpu_count", lambda: 8)  # a share of 4 per fit
+    _BlasThreadsSeen.seen = []
+    search = CoarseToFineSearchCV(
+        _BlasThreadsSeen(), {"c": log_uniform(0.1, 10.0)}, n_iter=2, n_stages=1, cv=2,
+        n_jobs=2, random_state=0,
+    )
+    with threadpool_limits(limits=1, user_api="blas"), joblib.parallel_config(backend="threading"):
+        search.fit(np.zeros((10, 2)))
+    assert set(_BlasThreadsSeen.seen) == {1}

@@ -241,3 +241,9 @@ def test_non_finite_input_in_a_later_block_is_refused_as_scikit_learn_does(
     for method in (clf.predict, clf.predict_proba):
         with pytest.raises(ValueError, match=f"Input X contains {word}"):
             method(data)
+
+
+def test_the_loss_of_no_rows_is_nan_not_zero():
+    network = net("softmax")
+    with np.errstate(invalid="ignore"):  # the mean of nothing
+        assert np.isnan(network.evaluate_loss(np.zeros((0, 6)), np.zeros(0, dtype=int)))

@@ -28,8 +28,8 @@ from ._failures import (
     _outputs_of_all_failed,
     _SearchRun,
 )
-from ._threads import worker_blas_threads
 from ._spaces import _is_categorical, _is_int, _sample, narrow_distribution
+from ._threads import worker_blas_threads
 
 __all__ = ["CoarseToFineSearchCV"]
 

@@ -14,7 +14,7 @@ import contextlib
 
 import joblib
 from joblib.parallel import get_active_backend
-from threadpoolctl import threadpool_limits
+from threadpoolctl import threadpool_info, threadpool_limits
 
 __all__ = ["worker_blas_threads"]
 
@@ -32,14 +32,18 @@ def worker_blas_threads(n_jobs):
     ------
     threads : int or None
         BLAS threads per fit (``cpu_count() // workers``, at least 1), or None
-        when nothing was limited: one worker at a time, or workers that are
-        processes.
+        when nothing was limited: one worker at a time, workers that are
+        processes, or BLAS already at that many threads or fewer.
     """
     backend, _ = get_active_backend()
     workers = joblib.effective_n_jobs(n_jobs)
-    if workers <= 1 or not getattr(backend, "uses_threads", False):
+    current = [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+    threads = max(1, joblib.cpu_count() // workers)
+    # Only ever a limit: a lower count the user set (OPENBLAS_NUM_THREADS,
+    # their own threadpool_limits) stays.
+    if workers <= 1 or not getattr(backend, "uses_threads", False) or not current \
+            or threads >= max(current):
         yield None
         return
-    threads = max(1, joblib.cpu_count() // workers)
     with threadpool_limits(limits=threads, user_api="blas"):
         yield threads
