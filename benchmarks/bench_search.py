@@ -42,12 +42,13 @@ model). Targets (``--target``): digits 0.979 (at most 12 of its 599 test
 digits wrong), mnist1d 0.70, mixed 0.80: in trial runs on 2 cores, most
 first incumbents fell short of them and the best searches got past them.
 
-Needs the benchmark extra: ``pip install -e ".[bench]"`` (optuna, mnist1d).
+Needs the benchmark extra: ``pip install ".[bench]"`` (optuna, mnist1d).
 
-Run::
+Run (the recorded run, 20 minutes on 2 cores; its traces are
+``benchmarks/search_benchmark_30s.json``)::
 
-    python benchmarks/bench_search.py --budget 60 --seeds 3 \\
-        --json search_benchmark.json --plot docs/_static/search_benchmark.png
+    python benchmarks/bench_search.py --budget 30 --seeds 3 \\
+        --json search_benchmark_30s.json --plot docs/_static/search_benchmark.png
     python benchmarks/bench_search.py --budget 10 --seeds 1          # smoke test
 """
 
