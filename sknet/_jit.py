@@ -132,12 +132,7 @@ def _define(njit, cache):
                 at = i * m + j
                 dX[at] = (dY[at] - (centred[at] * k1[j] + k2[j])) * k3[j]
 
-    # The L2 penalty's gradient, g += p * scale (numpy: a temporary p * scale).
-    def add_scaled(g, p, scale):
-        for i in range(g.shape[0]):
-            g[i] += p[i] * scale
-
-    kernels = (sgd, momentum, nesterov, adam, adagrad, rmsprop, add_scaled)
+    kernels = (sgd, momentum, nesterov, adam, adagrad, rmsprop)
     kernels += (bn_statistics, bn_scale_shift, bn_gradient_sums, bn_input_gradient)
     # error_model="numpy": a division by zero gives inf as in numpy instead of
     # raising, which also lets LLVM vectorize the loops.
@@ -174,9 +169,8 @@ def run(name, arrays, scalars):
     ----------
     name : str
         An update rule ('sgd', 'momentum', 'nesterov', 'adam', 'adagrad',
-        'rmsprop'), the L2 penalty's gradient ('add_scaled') or a batch-norm
-        pass ('bn_statistics', 'bn_scale_shift', 'bn_gradient_sums',
-        'bn_input_gradient').
+        'rmsprop') or a batch-norm pass ('bn_statistics', 'bn_scale_shift',
+        'bn_gradient_sums', 'bn_input_gradient').
     arrays : sequence of ndarray
         The kernel's array arguments, in its order. They must be C-contiguous
         and all float32 or all float64 (any shape: the kernel sees them

@@ -9,7 +9,7 @@ knows about scikit-learn's estimator contract.
 
 import numpy as np
 
-from . import _blocks, _jit
+from . import _blocks
 from .layers import BatchNorm, Dense, Dropout, activation_class
 from .losses import LOSSES
 
@@ -236,9 +236,8 @@ class Network:
         """Add the L2 penalty's gradient to the weights' gradients; return its value."""
         scale = self._penalty_scale(X, sample_weight, alpha)
         for layer in self.weight_layers():
-            W, gW = layer.params["W"], layer.grads["W"]
-            if not _jit.run("add_scaled", (gW, W), (scale,)):
-                gW += W.dtype.type(scale) * W
+            W = layer.params["W"]
+            layer.grads["W"] += W.dtype.type(scale) * W
         return self._penalty(scale)
 
     def evaluate_loss(self, X, target, *, sample_weight=None, alpha=0.0):

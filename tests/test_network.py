@@ -223,37 +223,3 @@ def test_estimator_coefs_stay_linked_to_the_network_after_failed_partial_fit():
     before = clf.coefs_[0].copy()
     clf.partial_fit(X, y)
     assert not np.array_equal(before, clf.coefs_[0])
-
-
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_penalty_gradient_is_bitwise_the_same_with_and_without_kernels(dtype, monkeypatch):
-    import os
-
-    from sknet import _jit
-
-    pytest.importorskip("numba")
-    if os.environ.get("SKNET_DISABLE_JIT", "0") != "0":
-        pytest.skip("SKNET_DISABLE_JIT is set")
-    ran, run = [], _jit.run
-
-    def spy(name, arrays, scalars):
-        ok = run(name, arrays, scalars)
-        ran.append((name, ok))
-        return ok
-
-    monkeypatch.setattr(_jit, "run", spy)
-    rng = np.random.RandomState(0)
-    X = rng.normal(size=(30, 4)).astype(dtype)
-    y = rng.randint(0, 3, 30)
-    grads = []
-    for jit in (True, False):
-        net = build_network(4, [6, 5], 3, activation="relu", out_activation="softmax",
-                            random_state=np.random.RandomState(1), dtype=dtype)
-        if jit:
-            net.loss_and_gradients(X, y, alpha=0.37)
-        else:
-            with _jit.disabled():
-                net.loss_and_gradients(X, y, alpha=0.37)
-        grads.append(net.flat_grads.copy())
-    assert ("add_scaled", True) in ran
-    np.testing.assert_array_equal(grads[0], grads[1])
