@@ -466,11 +466,11 @@ class Network:
         n_rows = X.shape[0]
         blocks = [slice(0, n_rows)] if training else self.row_blocks(n_rows) or [slice(0, 0)]
         outputs = []
-        for first, rows in zip([True] + [False] * len(blocks), blocks):
+        for k, rows in enumerate(blocks):
             H = X[rows] if training else self._block(X, rows)
             for i, (name, layer) in enumerate(self.layers):
                 H = layer.forward(H, training=training)
-                if first:
+                if k == 0:
                     outputs.append((name, np.empty((n_rows,) + H.shape[1:], H.dtype)))
                 # Copied: an in-place activation would overwrite the stored output.
                 outputs[i][1][rows] = H

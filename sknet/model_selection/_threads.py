@@ -37,12 +37,14 @@ def worker_blas_threads(n_jobs):
     """
     backend, _ = get_active_backend()
     workers = joblib.effective_n_jobs(n_jobs)
-    current = [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+    if workers <= 1 or not getattr(backend, "uses_threads", False):
+        yield None
+        return
     threads = max(1, joblib.cpu_count() // workers)
+    current = [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
     # Only ever a limit: a lower count the user set (OPENBLAS_NUM_THREADS,
     # their own threadpool_limits) stays.
-    if workers <= 1 or not getattr(backend, "uses_threads", False) or not current \
-            or threads >= max(current):
+    if not current or threads >= max(current):
         yield None
         return
     with threadpool_limits(limits=threads, user_api="blas"):
