@@ -9,7 +9,9 @@ depth 1..3, activation, batch norm, dropout 0..0.5.
   as the recipe runs it: three stages sized by
   :class:`sknet.recipe.budget.TimeBudget` (stage 0 from one timed probe fit,
   each stage with a ``Deadline``), epochs per stage from
-  :func:`sknet.recipe.search.stage_plan`, and early abandoning: its network
+  :func:`sknet.recipe.search.stage_plan`, each stage's ``top_k`` winners
+  promoted into the next (``--promote`` changes how many), and early
+  abandoning: its network
   has ``divergence_threshold=10`` (``--abandon-all`` gives it to every method).
 - ``random``: ``RandomizedSearchCV`` in batches of ``--batch`` candidates.
 - ``halving``: ``HalvingRandomSearchCV`` on epochs (``max_iter`` from 1/9 to
@@ -264,10 +266,12 @@ def run_coarse_to_fine(run):
         clock = Deadline(None)
         budget = TimeBudget(run.left() / DEADLINE_SLACK, 0, epochs, stop_early=1.0, clock=clock)
         budget.first = max(3, int(budget._share(0) * budget.seconds / per_candidate))
+        top_k = max(2, min(5, budget.first // 3))
+        promote = top_k if run.args.promote is None else run.args.promote
         search = CoarseToFineSearchCV(
             run.model(abandon=True, deadline=clock), search_space(), n_stages=3,
-            n_iter=budget, top_k=max(2, min(5, budget.first // 3)),
-            stage_params=[{"clf__max_iter": e} for e in epochs],
+            n_iter=budget, top_k=top_k,
+            stage_params=[{"clf__max_iter": e} for e in epochs], promote=promote,
             **run.common(run.seed * 1000 + len(info["stage_sizes"])))
         try:
             reasons = search.fit(run.X, run.y).cv_results_["failure_reason"]
@@ -493,6 +497,8 @@ def main():
                         help=f"held-out accuracy to reach (default {TARGETS})")
     parser.add_argument("--batch", type=int, default=4, help="random search's batch")
     parser.add_argument("--halving-candidates", type=int, default=27)
+    parser.add_argument("--promote", type=int, default=None,
+                        help="coarse-to-fine's promote (default: top_k, as the recipe)")
     parser.add_argument("--abandon-all", action="store_true",
                         help="divergence_threshold=10 for every method")
     parser.add_argument("--json", help="write the raw traces here")

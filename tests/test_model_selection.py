@@ -246,6 +246,29 @@ def test_narrow_categorical_and_layers():
     assert narrow_distribution(norm, [0.1, 0.2]) is norm
 
 
+def test_narrow_categorical_keeps_the_choices_never_tried():
+    acts = ["relu", "tanh", "elu", "gelu"]
+    # tanh was tried and lost; relu and gelu were never tried
+    assert narrow_distribution(acts, ["elu"], tried=["elu", "tanh"]) == ["relu", "elu", "gelu"]
+    assert narrow_distribution(acts, ["elu"], tried=acts) == ["elu"]
+    assert narrow_distribution(acts, ["elu"]) == ["elu"]  # None: all tried
+    space = HiddenLayerSizes(log_uniform_int(10, 1000), [1, 2, 3])
+    new = narrow_distribution(space, [(100, 100)], margin=0.0, tried=[(100, 100), (50,)])
+    assert new.depth == [2, 3]  # depth 1 lost, depth 3 never tried
+
+
+def test_a_small_stage_keeps_the_choices_it_never_tried():
+    search = _quadratic_search(n_iter=[2, 6, 6], top_k=1).fit(X_TOY, Y_TOY)
+    res = search.cv_results_
+    tried = set(res["param_act"][res["stage"] == 0])
+    stage0 = np.where(res["stage"] == 0, res["mean_test_score"], -np.inf)
+    winner = res["params"][int(np.argmax(stage0))]["act"]
+    # 2 candidates cannot try all 3 choices: the untried stay beside the winner's
+    expected = [a for a in ["bad", "good", "worse"] if a == winner or a not in tried]
+    assert len(expected) > 1
+    assert search.stage_distributions_[1]["act"] == expected
+
+
 # ---------------------------------------------------------------------------
 # coarse-to-fine search
 # ---------------------------------------------------------------------------
@@ -334,6 +357,73 @@ def test_stage_params_equal_budgets_are_comparable():
     res = search.cv_results_
     later = np.flatnonzero(res["stage"] > 0)
     assert search.best_index_ == later[np.argmax(res["mean_test_score"][later])]
+
+
+def _stage_rows(res, stage):
+    return [res["params"][i] for i in np.flatnonzero(res["stage"] == stage)]
+
+
+def test_promote_runs_the_winners_again_under_the_next_budget():
+    budgets = [{"max_iter": 1}, {"max_iter": 5}, {}]
+    search = _quadratic_search(stage_params=budgets, promote=2, n_iter=[20, 6, 4]).fit(
+        X_TOY, Y_TOY
+    )
+    res = search.cv_results_
+    scores = res["mean_test_score"]
+    np.testing.assert_array_equal(
+        res["promoted"], [False] * 20 + [True, True] + [False] * 4 + [True, True, False, False]
+    )
+    for stage in (1, 2):
+        before = np.flatnonzero(res["stage"] == stage - 1)
+        best_two = before[np.argsort(-scores[before], kind="stable")[:2]]
+        searched = [{k: res["params"][i][k] for k in ("lr", "alpha", "act")} for i in best_two]
+        expected = [{**p, **budgets[stage]} for p in searched]
+        # the winners, best first, with this stage's budget (none: the default)
+        assert _stage_rows(res, stage)[:2] == expected
+    # the final budget saw stage 1's best, so nothing better is lost
+    stage1 = scores[res["stage"] == 1]
+    assert search.best_score_ >= stage1.max()
+    assert res["stage"][search.best_index_] == 2
+
+
+def test_promote_zero_draws_as_before_and_equal_budgets_promote_nothing():
+    plain = _quadratic_search(stage_params=[{"max_iter": 1}, {}, {}]).fit(X_TOY, Y_TOY)
+    zero = _quadratic_search(stage_params=[{"max_iter": 1}, {}, {}], promote=0).fit(
+        X_TOY, Y_TOY
+    )
+    assert zero.cv_results_["params"] == plain.cv_results_["params"]
+    assert not plain.cv_results_["promoted"].any()
+    # stages 1 and 2 share a budget: stage 2 would repeat stage 1's fits unchanged
+    some = _quadratic_search(stage_params=[{"max_iter": 1}, {}, {}], promote=3).fit(
+        X_TOY, Y_TOY
+    )
+    res = some.cv_results_
+    assert res["promoted"][res["stage"] == 1].sum() == 3
+    assert not res["promoted"][res["stage"] == 2].any()
+    # no budgets at all: nothing is promoted
+    none = _quadratic_search(promote=3).fit(X_TOY, Y_TOY)
+    assert not none.cv_results_["promoted"].any()
+
+
+def test_promote_is_capped_by_top_k_and_n_iter():
+    budgets = [{"max_iter": 1}, {"max_iter": 5}, {"max_iter": 9}]
+    res = _quadratic_search(
+        stage_params=budgets, promote=10, top_k=3, n_iter=[12, 2, 5]
+    ).fit(X_TOY, Y_TOY).cv_results_
+    # stage 1 has room for 2; stage 2 takes stage 1's 2 (fewer than top_k) and draws 3
+    assert list(res["promoted"][res["stage"] == 1]) == [True, True]
+    assert list(res["promoted"][res["stage"] == 2]) == [True, True, False, False, False]
+
+
+def test_promote_skips_failed_winners_and_a_failed_stage_keeps_the_column():
+    search = _flaky_search([OK, RUNTIME, OK], promote=2)
+    with pytest.warns(FitFailedWarning, match="Stage 1: all 6 fits failed"):
+        search.fit(X_TOY, Y_TOY)
+    res = search.cv_results_
+    # stage 1 ran stage 0's two best again (and failed); stage 2 has no
+    # winners to promote, so it only draws
+    np.testing.assert_array_equal(res["promoted"], [False] * 4 + [True, True, False] + [False] * 2)
+    assert [p["fail"] for p in res["params"][4:6]] == ["runtime", "runtime"]
 
 
 @pytest.mark.parametrize(

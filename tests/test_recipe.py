@@ -302,6 +302,20 @@ def test_budget_minutes_runs_a_search_sized_by_time():
     assert s.budget_minutes == 0.2
 
 
+def test_the_search_runs_each_stage_winners_again_with_more_epochs():
+    X, y = _blobs(200)
+    config = RecipeConfig(**{**FAST, "budget_fits": 24})
+    rows = run_recipe(X, y, config).report.search.candidates
+    searched = ("learning_rate_init", "alpha", "hidden_layer_sizes", "activation")
+    for stage in (1, 2):
+        before = [c for c in rows if c["stage"] == stage - 1 and not c["failure_reason"]]
+        best = max(before, key=lambda c: c["mean_cv_score"])
+        first = next(c for c in rows if c["stage"] == stage)
+        assert first["promoted"]
+        assert {k: first[k] for k in searched} == {k: best[k] for k in searched}
+    assert not any(c["promoted"] for c in rows if c["stage"] == 0)
+
+
 def test_a_deadline_callback_stops_training_after_the_current_epoch():
     import time
 

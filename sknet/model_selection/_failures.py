@@ -18,8 +18,8 @@ class _SearchRun:
     Attributes
     ----------
     failed : dict
-        Stage -> (candidates, outputs of ``_fit_and_score``) of each stage in
-        which every fit failed.
+        Stage -> (candidates, outputs of ``_fit_and_score``, the stage's
+        ``more_results``) of each stage in which every fit failed.
     formatted : tuple or None
         The arguments of the last ``_format_results`` call (scikit-learn's
         lists of accepted candidates and outputs).
@@ -31,21 +31,31 @@ class _SearchRun:
 
     def merged(self, candidate_params, n_splits, out, more_results):
         """The accepted candidates and the failed stages' ones, in stage order."""
-        stages = list(more_results["stage"])
+        keys = list(more_results)
         rows = [
-            (stages[c], candidate_params[c], out[c * n_splits : (c + 1) * n_splits])
+            (
+                more_results["stage"][c],
+                candidate_params[c],
+                out[c * n_splits : (c + 1) * n_splits],
+                [more_results[k][c] for k in keys],
+            )
             for c in range(len(candidate_params))
         ]
-        for stage, (candidates, stage_out) in self.failed.items():
+        for stage, (candidates, stage_out, more) in self.failed.items():
             rows += [
-                (stage, candidates[c], stage_out[c * n_splits : (c + 1) * n_splits])
+                (
+                    stage,
+                    candidates[c],
+                    stage_out[c * n_splits : (c + 1) * n_splits],
+                    [more[k][c] for k in keys],
+                )
                 for c in range(len(candidates))
             ]
         rows.sort(key=lambda row: row[0])  # stable: each stage keeps its order
         return (
             [row[1] for row in rows],
             [o for row in rows for o in row[2]],
-            {"stage": [row[0] for row in rows]},
+            {k: [row[3][i] for row in rows] for i, k in enumerate(keys)},
         )
 
 
@@ -95,7 +105,7 @@ def _most_common_reason(reasons):
 
 
 def _all_failed_message(failed):
-    out = [o for _, stage_out in failed.values() for o in stage_out]
+    out = [o for _, stage_out, _ in failed.values() for o in stage_out]
     count, reason = _most_common_reason([_failure_reason(o["fit_error"]) for o in out])
     n_stages = len(failed)
     return (

@@ -43,12 +43,18 @@ class CoarseToFineSearchCV(BaseSearchCV):
     ``error_score`` is), narrows every space around
     their values with :func:`narrow_distribution` (numeric ranges shrink to
     the winners' span plus ``margin``, clipped to the original range;
-    categorical choices shrink to those the winners used) and samples
+    categorical choices shrink to those the winners used, keeping those the
+    stage never tried) and samples
     ``n_iter`` new candidates from the narrowed spaces. This is the lecture's
     coarse-to-fine random search over log-scale ranges.
 
     ``stage_params`` gives each stage fixed parameters merged into its
-    candidates, typically a smaller epoch budget for the coarse stages.
+    candidates, typically a smaller epoch budget for the coarse stages. With
+    ``promote``, each next stage also runs the previous stage's best
+    candidates again under its own ``stage_params``, as successive halving
+    (Jamieson & Talwalkar, 2016) promotes its best candidates to a larger
+    budget: the final budget then always sees the best values found early,
+    instead of only new draws near them.
     Scores obtained under different budgets are not comparable, so
     ``best_index_`` (hence ``best_params_`` and the refit) is chosen only among
     the candidates of the stages whose ``stage_params`` equal the last
@@ -124,12 +130,21 @@ class CoarseToFineSearchCV(BaseSearchCV):
         One dict per stage of fixed parameters merged into that stage's
         candidates, e.g. ``[{"max_iter": 20}, {"max_iter": 50}, {}]``. Its
         keys must not be in ``param_distributions``.
+    promote : int, default=0
+        Number of the previous stage's best successful candidates that each
+        stage runs again with its own ``stage_params`` (their searched values
+        unchanged), before its new draws; they count among the stage's
+        ``n_iter`` candidates. At most the stage's ``n_iter`` and ``top_k``
+        are promoted, and none into a stage whose ``stage_params`` equal the
+        previous stage's (the fit would be repeated unchanged).
 
     Attributes
     ----------
     cv_results_ : dict of numpy arrays
         As in scikit-learn, plus ``stage`` (int array: the stage of each
-        candidate, from 0) and ``failure_reason`` (str array: ``''`` when all
+        candidate, from 0), ``promoted`` (bool array: True for a candidate
+        run again from the previous stage, see ``promote``) and
+        ``failure_reason`` (str array: ``''`` when all
         folds fitted, ``'diverged: <message>'`` when a fold raised
         ``TrainingDivergedError``, else ``'<ExceptionClass>: <message>'`` of
         the first failing fold).
@@ -187,6 +202,7 @@ n_splits_, refit_time_, multimetric_
         "margin": [Interval(numbers.Real, 0, None, closed="left")],
         "random_state": ["random_state"],
         "stage_params": [list, None],
+        "promote": [Interval(numbers.Integral, 0, None, closed="left")],
     }
 
     def __init__(
@@ -208,6 +224,7 @@ n_splits_, refit_time_, multimetric_
         error_score=np.nan,
         return_train_score=False,
         stage_params=None,
+        promote=0,
     ):
         self.param_distributions = param_distributions
         self.n_stages = n_stages
@@ -216,6 +233,7 @@ n_splits_, refit_time_, multimetric_
         self.margin = margin
         self.random_state = random_state
         self.stage_params = stage_params
+        self.promote = promote
         super().__init__(
             estimator=estimator,
             scoring=scoring,
@@ -360,6 +378,7 @@ n_splits_, refit_time_, multimetric_
         history = []
         for stage in range(self.n_stages):
             # results is None after a stage whose every fit failed: no winners
+            winners = []
             if stage > 0 and results is not None:
                 winners = self._winners(results, stage - 1)
                 if winners:
@@ -369,13 +388,17 @@ n_splits_, refit_time_, multimetric_
                             [p[name] for p in winners],
                             original=original[name],
                             margin=self.margin,
+                            # the previous stage's candidates, winners or not
+                            tried=[p[name] for p in candidates],
                         )
                         for name, space in spaces.items()
                     }
             self.stage_distributions_.append(dict(spaces))
-            candidates = [
+            n_candidates = self._stage_n_iter(stage, history)
+            promoted = self._promoted(winners, fixed, stage, n_candidates)
+            candidates = promoted + [
                 {**_sample_params(spaces, rng), **fixed[stage]}
-                for _ in range(self._stage_n_iter(stage, history))
+                for _ in range(n_candidates - len(promoted))
             ]
             if self.verbose > 0:
                 print(f"Stage {stage}: {len(candidates)} candidates")
@@ -389,7 +412,9 @@ n_splits_, refit_time_, multimetric_
             started = time.perf_counter()
             # Parallel fits share the cores; the refit after the search has them all.
             with worker_blas_threads(self.n_jobs):
-                results = self._evaluate_stage(evaluate_candidates, candidates, stage, stage_ctx)
+                results = self._evaluate_stage(
+                    evaluate_candidates, candidates, stage, stage_ctx, len(promoted)
+                )
             self.stage_seconds_.append(time.perf_counter() - started)
             history.append((len(candidates), self.stage_seconds_[-1]))
             if stage_ctx is not None:
@@ -399,7 +424,21 @@ n_splits_, refit_time_, multimetric_
         if len(self._run.failed) == self.n_stages:
             raise SearchFailedError(_all_failed_message(self._run.failed))
 
-    def _evaluate_stage(self, evaluate_candidates, candidates, stage, stage_ctx):
+    def _promoted(self, winners, fixed, stage, n_candidates):
+        """The previous stage's best candidates under ``stage``'s fixed parameters.
+
+        ``winners`` come best first, each with the previous stage's fixed
+        parameters merged in: those are replaced by this stage's.
+        """
+        if stage == 0 or fixed[stage] == fixed[stage - 1]:
+            return []
+        count = min(self.promote, n_candidates, len(winners))
+        return [
+            {**{k: v for k, v in params.items() if k not in fixed[stage - 1]}, **fixed[stage]}
+            for params in winners[:count]
+        ]
+
+    def _evaluate_stage(self, evaluate_candidates, candidates, stage, stage_ctx, n_promoted=0):
         """Fit and score one stage's candidates, rerunning it if a dask worker dies.
 
         joblib's dask backend scatters the data to one worker; when that
@@ -413,19 +452,23 @@ n_splits_, refit_time_, multimetric_
         records anything: the stage's outputs are taken from that error and
         kept aside (see :meth:`_format_results`), and None is returned.
         """
+        more = {
+            "stage": [stage] * len(candidates),
+            "promoted": [i < n_promoted for i in range(len(candidates))],
+        }
         for attempt in range(MAX_STAGE_RERUNS + 1):
             try:
                 # scikit-learn's callback contexts take each fit once: a
                 # rerun's fits are not reported again
                 return evaluate_candidates(
                     candidates,
-                    more_results={"stage": [stage] * len(candidates)},
+                    more_results=more,
                     callback_ctx=stage_ctx if attempt == 0 else None,
                 )
             except Exception as exc:
                 out = _outputs_of_all_failed(exc, len(candidates))
                 if out is not None:
-                    self._record_failed_stage(stage, candidates, out)
+                    self._record_failed_stage(stage, candidates, out, more)
                     return None
                 if attempt == MAX_STAGE_RERUNS or not _worker_lost(exc):
                     raise
@@ -437,8 +480,8 @@ n_splits_, refit_time_, multimetric_
                     stacklevel=2,
                 )
 
-    def _record_failed_stage(self, stage, candidates, out):
-        self._run.failed[stage] = (list(candidates), list(out))
+    def _record_failed_stage(self, stage, candidates, out, more):
+        self._run.failed[stage] = (list(candidates), list(out), more)
         count, reason = _most_common_reason(
             [_failure_reason(o["fit_error"]) for o in out]
         )

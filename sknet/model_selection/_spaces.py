@@ -351,7 +351,7 @@ def search_range(dist):
     return SearchRange(float(low), float(high), log=True, integer=False)
 
 
-def narrow_distribution(dist, winners, *, original=None, margin=0.1):
+def narrow_distribution(dist, winners, *, original=None, margin=0.1, tried=None):
     """Narrow a search space around the values that won the previous stage.
 
     The rule, per kind of space:
@@ -369,7 +369,8 @@ def narrow_distribution(dist, winners, *, original=None, margin=0.1):
       clipped to the original range. Integer ranges round the bounds outwards
       (floor / ceil). The scale and the int / float kind are kept.
     * **Categorical** (a list): the choices that appear among the winners,
-      in their original order.
+      and those no candidate of the previous stage tried (``tried``: nothing
+      speaks against them yet), in their original order.
     * :class:`HiddenLayerSizes`: its width and depth are narrowed as above from
       the winners' first layer width and number of layers.
     * Any other distribution is returned unchanged.
@@ -386,6 +387,11 @@ def narrow_distribution(dist, winners, *, original=None, margin=0.1):
         to ``dist``.
     margin : float, default=0.1
         Widening on each side, as a fraction of the current range's width.
+    tried : sequence or None, default=None
+        The values of this parameter in every candidate of the previous
+        stage, winners or not. A categorical choice absent from it is kept:
+        a small stage (3 candidates of 4 activations) must not drop a choice
+        it never tried. None counts every choice as tried.
 
     Returns
     -------
@@ -400,6 +406,8 @@ def narrow_distribution(dist, winners, *, original=None, margin=0.1):
     [0.000316, 0.0316]
     >>> narrow_distribution(["relu", "tanh", "elu"], ["elu", "relu", "elu"])
     ['relu', 'elu']
+    >>> narrow_distribution(["relu", "tanh", "elu"], ["elu"], tried=["elu", "tanh"])
+    ['relu', 'elu']
     """
     winners = list(winners)
     if original is None:
@@ -412,11 +420,17 @@ def narrow_distribution(dist, winners, *, original=None, margin=0.1):
             dist.width, [t[0] for t in winners if len(t)], original=orig.width, margin=margin
         )
         depth = narrow_distribution(
-            dist.depth, [len(t) for t in winners], original=orig.depth, margin=margin
+            dist.depth, [len(t) for t in winners], original=orig.depth, margin=margin,
+            tried=None if tried is None else [len(t) for t in tried],
         )
         return HiddenLayerSizes(width, depth)
     if _is_categorical(dist):
-        return [c for c in dist if any(_value_equal(c, w) for w in winners)]
+        def kept(choice):
+            if any(_value_equal(choice, w) for w in winners):
+                return True
+            return tried is not None and not any(_value_equal(choice, t) for t in tried)
+
+        return [c for c in dist if kept(c)]
     current, bounds = search_range(dist), search_range(original)
     if current is None:
         return dist

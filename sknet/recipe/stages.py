@@ -358,13 +358,15 @@ def stage_search(ctx):
                                  "time for the search; running its smallest (3 candidates)")
             calibration["seconds_for_search"] = round(budget.seconds, 3)
             calibration["seconds_after_search"] = round(budget.after_seconds, 3)
+        top_k = max(2, min(5, (budget.first if budget else n_iter[0]) // 3))
         search = ctx.search = CoarseToFineSearchCV(
             with_deadline(pipe, budget) if budget else pipe, space, n_stages=3,
-            n_iter=budget or n_iter,
-            top_k=max(2, min(5, (budget.first if budget else n_iter[0]) // 3)),
+            n_iter=budget or n_iter, top_k=top_k,
             cv=ctx.cv(), scoring=ctx.scoring, n_jobs=cfg.n_jobs, refit=False,
             random_state=cfg.random_state,
             stage_params=[{f"{step}max_iter": e} for e in epochs],
+            # the winners go on to the longer fits (successive halving)
+            promote=top_k,
         )
         if cfg.verbose:
             from ..model_selection import SearchProgress
@@ -408,6 +410,7 @@ def stage_search(ctx):
             "std_cv_score": float(results["std_test_score"][i]),
             "mean_fit_seconds": float(results["mean_fit_time"][i]),
             "failure_reason": str(results["failure_reason"][i]),
+            "promoted": bool(results["promoted"][i]),
         }
         row.update(readable_params(params, ctx.scalers))
         candidates.append(row)
