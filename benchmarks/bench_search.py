@@ -46,10 +46,10 @@ first incumbents fell short of them and the best searches got past them.
 
 Needs the benchmark extra: ``pip install ".[bench]"`` (optuna, mnist1d).
 
-Run (the recorded run, 20 minutes on 2 cores; its traces are
+Run (the recorded run, 35 minutes on 2 cores; its traces are
 ``benchmarks/search_benchmark_30s.json``)::
 
-    python benchmarks/bench_search.py --budget 30 --seeds 3 \\
+    python benchmarks/bench_search.py --budget 30 --seeds 5 \\
         --json search_benchmark_30s.json --plot docs/_static/search_benchmark.png
     python benchmarks/bench_search.py --budget 10 --seeds 1          # smoke test
 """

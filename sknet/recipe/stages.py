@@ -377,12 +377,14 @@ def stage_search(ctx):
             ctx.progress.say(
                 f"      {sum(n_iter)} candidates in 3 stages ({' / '.join(map(str, n_iter))})"
                 f" x {cfg.cv} folds = {sum(n_iter) * cfg.cv} fits after the default "
-                f"network's {cfg.cv}; epochs per stage {' / '.join(map(str, epochs))}")
+                f"network's {cfg.cv}; epochs per stage {' / '.join(map(str, epochs))}, "
+                f"each stage's best {top_k} run again in the next")
         else:
             ctx.progress.say(
                 f"      {budget.seconds:.0f} s for the search: {max(budget.first, 1)} "
                 f"candidates x {cfg.cv} folds in stage 1, the later stages sized from its "
-                f"time; epochs per stage {' / '.join(map(str, epochs))}")
+                f"time; epochs per stage {' / '.join(map(str, epochs))}, each stage's best "
+                f"{top_k} run again in the next")
         try:
             search.fit(ctx.X_train, ctx.y_train)
             failure = None
