@@ -415,6 +415,35 @@ def test_promote_is_capped_by_top_k_and_n_iter():
     assert list(res["promoted"][res["stage"] == 2]) == [True, True, False, False, False]
 
 
+class ArrayBudget(BaseEstimator):
+    """Takes an array parameter (fixed per stage); best at lr = 1e-2."""
+
+    def __init__(self, lr=0.1, w=None):
+        self.lr = lr
+        self.w = w
+
+    def fit(self, X, y=None):
+        return self
+
+    def score(self, X, y=None):
+        return -abs(math.log10(self.lr) + 2)
+
+
+@pytest.mark.parametrize("promote", [0, 2])
+@pytest.mark.parametrize("refit", [True, lambda results: 0])
+def test_array_valued_stage_params(promote, refit):
+    budgets = [{"w": np.array([1.0, 2.0])}, {"w": np.array([1.0, 3.0])}]
+    search = CoarseToFineSearchCV(
+        ArrayBudget(), {"lr": log_uniform(1e-4, 1.0)}, n_stages=2, n_iter=3, cv=2,
+        random_state=0, refit=refit, stage_params=budgets, promote=promote,
+    ).fit(X_TOY, Y_TOY)
+    res = search.cv_results_
+    np.testing.assert_array_equal(res["stage"], [0, 0, 0, 1, 1, 1])
+    assert list(res["promoted"]) == [False] * 3 + [True] * promote + [False] * (3 - promote)
+    # arrays compare by identity: the last stage's own dict is the final budget
+    assert res["stage"][search.best_index_] == (0 if callable(refit) else 1)
+
+
 def test_promote_skips_failed_winners_and_a_failed_stage_keeps_the_column():
     search = _flaky_search([OK, RUNTIME, OK], promote=2)
     with pytest.warns(FitFailedWarning, match="Stage 1: all 6 fits failed"):

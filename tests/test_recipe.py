@@ -302,6 +302,16 @@ def test_budget_minutes_runs_a_search_sized_by_time():
     assert s.budget_minutes == 0.2
 
 
+def test_the_progress_line_names_the_stages_that_promote():
+    from sknet.recipe.stages import _promotion_words
+
+    assert _promotion_words([20, 50, 100], 2) == (
+        ", up to 2 of the previous stage's best run again in stage 2 and 3")
+    assert _promotion_words([5, 5, 15], 3) == (
+        ", up to 3 of the previous stage's best run again in stage 3")
+    assert _promotion_words([5, 5, 5], 3) == ""
+
+
 def test_the_search_runs_each_stage_winners_again_with_more_epochs():
     X, y = _blobs(200)
     config = RecipeConfig(**{**FAST, "budget_fits": 24})

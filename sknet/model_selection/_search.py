@@ -28,7 +28,7 @@ from ._failures import (
     _outputs_of_all_failed,
     _SearchRun,
 )
-from ._spaces import _is_categorical, _is_int, _sample, narrow_distribution
+from ._spaces import _is_categorical, _is_int, _sample, _value_equal, narrow_distribution
 from ._threads import worker_blas_threads
 
 __all__ = ["CoarseToFineSearchCV"]
@@ -44,8 +44,8 @@ class CoarseToFineSearchCV(BaseSearchCV):
     their values with :func:`narrow_distribution` (numeric ranges shrink to
     the winners' span plus ``margin``, clipped to the original range;
     categorical choices shrink to those the winners used, keeping those the
-    stage never tried) and samples
-    ``n_iter`` new candidates from the narrowed spaces. This is the lecture's
+    stage never tried) and samples its new candidates from the narrowed
+    spaces (``n_iter`` of them, less those promoted). This is the lecture's
     coarse-to-fine random search over log-scale ranges.
 
     ``stage_params`` gives each stage fixed parameters merged into its
@@ -53,8 +53,8 @@ class CoarseToFineSearchCV(BaseSearchCV):
     ``promote``, each next stage also runs the previous stage's best
     candidates again under its own ``stage_params``, as successive halving
     (Jamieson & Talwalkar, 2016) promotes its best candidates to a larger
-    budget: the final budget then always sees the best values found early,
-    instead of only new draws near them.
+    budget: the longer fits then include the best values the shorter ones
+    found, instead of only new draws near them.
     Scores obtained under different budgets are not comparable, so
     ``best_index_`` (hence ``best_params_`` and the refit) is chosen only among
     the candidates of the stages whose ``stage_params`` equal the last
@@ -131,12 +131,14 @@ class CoarseToFineSearchCV(BaseSearchCV):
         candidates, e.g. ``[{"max_iter": 20}, {"max_iter": 50}, {}]``. Its
         keys must not be in ``param_distributions``.
     promote : int, default=0
-        Number of the previous stage's best successful candidates that each
-        stage runs again with its own ``stage_params`` (their searched values
-        unchanged), before its new draws; they count among the stage's
-        ``n_iter`` candidates. At most the stage's ``n_iter`` and ``top_k``
-        are promoted, and none into a stage whose ``stage_params`` equal the
-        previous stage's (the fit would be repeated unchanged).
+        Number of the previous stage's best candidates (the winners that
+        narrow the spaces, best first) that each stage runs again with its
+        own ``stage_params`` (their searched values unchanged), before its
+        new draws; they count among the stage's ``n_iter`` candidates. At
+        most the stage's ``n_iter`` and ``top_k`` are promoted; none into a
+        stage whose ``stage_params`` equal the previous stage's (the fit
+        would be repeated unchanged), and none after a stage whose every fit
+        failed. Only the previous stage is looked at.
 
     Attributes
     ----------
@@ -430,7 +432,7 @@ n_splits_, refit_time_, multimetric_
         ``winners`` come best first, each with the previous stage's fixed
         parameters merged in: those are replaced by this stage's.
         """
-        if stage == 0 or fixed[stage] == fixed[stage - 1]:
+        if self.promote == 0 or stage == 0 or _same_params(fixed[stage], fixed[stage - 1]):
             return []
         count = min(self.promote, n_candidates, len(winners))
         return [
@@ -511,7 +513,7 @@ n_splits_, refit_time_, multimetric_
         if callable(refit):
             return super()._select_best_index(refit, refit_metric, results)
         fixed = self._per_stage_params()
-        comparable = [s for s in range(self.n_stages) if fixed[s] == fixed[-1]]
+        comparable = [s for s in range(self.n_stages) if _same_params(fixed[s], fixed[-1])]
         scores = np.asarray(results[f"mean_test_{refit_metric}"], dtype=float)
         in_budget = np.isin(results["stage"], comparable)
         ok = _succeeded(results, scores)
@@ -590,6 +592,11 @@ def _succeeded(results, scores):
     failure column, not the score, tells failures apart.
     """
     return np.isfinite(scores) & (np.asarray(results["failure_reason"]) == "")
+
+
+def _same_params(a, b):
+    """Whether two dicts of fixed parameters are equal (arrays compare by identity)."""
+    return a.keys() == b.keys() and all(_value_equal(a[k], b[k]) for k in a)
 
 
 def _sample_params(spaces, rng):

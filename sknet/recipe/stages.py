@@ -310,6 +310,15 @@ def _search_context(ctx):
         yield
 
 
+def _promotion_words(epochs, top_k):
+    """What the progress line says of promotion: into the stages with more epochs."""
+    into = [k + 1 for k in range(1, len(epochs)) if epochs[k] != epochs[k - 1]]
+    if not into:
+        return ""
+    return (f", up to {top_k} of the previous stage's best run again in stage "
+            + " and ".join(map(str, into)))
+
+
 def stage_search(ctx):
     from sklearn.base import clone
     from sklearn.model_selection import cross_validate
@@ -377,14 +386,14 @@ def stage_search(ctx):
             ctx.progress.say(
                 f"      {sum(n_iter)} candidates in 3 stages ({' / '.join(map(str, n_iter))})"
                 f" x {cfg.cv} folds = {sum(n_iter) * cfg.cv} fits after the default "
-                f"network's {cfg.cv}; epochs per stage {' / '.join(map(str, epochs))}, "
-                f"each stage's best {top_k} run again in the next")
+                f"network's {cfg.cv}; epochs per stage {' / '.join(map(str, epochs))}"
+                + _promotion_words(epochs, top_k))
         else:
             ctx.progress.say(
                 f"      {budget.seconds:.0f} s for the search: {max(budget.first, 1)} "
                 f"candidates x {cfg.cv} folds in stage 1, the later stages sized from its "
-                f"time; epochs per stage {' / '.join(map(str, epochs))}, each stage's best "
-                f"{top_k} run again in the next")
+                f"time; epochs per stage {' / '.join(map(str, epochs))}"
+                + _promotion_words(epochs, top_k))
         try:
             search.fit(ctx.X_train, ctx.y_train)
             failure = None
