@@ -88,7 +88,7 @@ import sknet
 from sknet import MLPClassifier
 from sknet.model_selection import CoarseToFineSearchCV, mlp_search_space
 from sknet.recipe.budget import CROWDING, DEADLINE_SLACK, Deadline, TimeBudget
-from sknet.recipe.search import stage_plan
+from sknet.recipe.search import stage_plan, stage_top_k
 
 METHODS = ("coarse_to_fine", "random", "halving", "optuna")
 DATASETS = ("digits", "mnist1d", "mixed")
@@ -266,7 +266,7 @@ def run_coarse_to_fine(run):
         clock = Deadline(None)
         budget = TimeBudget(run.left() / DEADLINE_SLACK, 0, epochs, stop_early=1.0, clock=clock)
         budget.first = max(3, int(budget._share(0) * budget.seconds / per_candidate))
-        top_k = max(2, min(5, budget.first // 3))
+        top_k = stage_top_k(budget.first)
         promote = top_k if run.args.promote is None else run.args.promote
         search = CoarseToFineSearchCV(
             run.model(abandon=True, deadline=clock), search_space(), n_stages=3,

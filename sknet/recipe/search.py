@@ -19,6 +19,7 @@ __all__ = [
     "readable_params",
     "space_repr",
     "stage_plan",
+    "stage_top_k",
     "search_backend",
     "fit_final",
     "FALLBACK_LR_RANGE",
@@ -110,6 +111,23 @@ def stage_plan(n_candidates, max_iter, n_fold_rows, batch_size=200):
     caps = [max(5, max_iter // 5), max(10, max_iter // 2), max_iter]
     epochs = [min(cap, max(5, math.ceil(u / batches))) for cap, u in zip(caps, STAGE_UPDATES)]
     return [first, second, third], epochs
+
+
+def stage_top_k(n_first):
+    """Winners that narrow each next stage, and that it runs again (``promote``).
+
+    A third of stage 0's candidates, at least 2 and at most 5.
+
+    Parameters
+    ----------
+    n_first : int
+        Candidates of stage 0.
+
+    Returns
+    -------
+    int
+    """
+    return max(2, min(5, n_first // 3))
 
 
 @contextlib.contextmanager

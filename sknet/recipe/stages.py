@@ -40,6 +40,7 @@ from .search import (
     search_backend,
     space_repr,
     stage_plan,
+    stage_top_k,
 )
 
 __all__ = ["RecipeContext", "STAGES"]
@@ -367,7 +368,7 @@ def stage_search(ctx):
                                  "time for the search; running its smallest (3 candidates)")
             calibration["seconds_for_search"] = round(budget.seconds, 3)
             calibration["seconds_after_search"] = round(budget.after_seconds, 3)
-        top_k = max(2, min(5, (budget.first if budget else n_iter[0]) // 3))
+        top_k = stage_top_k(budget.first if budget else n_iter[0])
         search = ctx.search = CoarseToFineSearchCV(
             with_deadline(pipe, budget) if budget else pipe, space, n_stages=3,
             n_iter=budget or n_iter, top_k=top_k,
