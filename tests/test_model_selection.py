@@ -730,7 +730,10 @@ def test_a_search_survives_killed_workers(tmp_path, everyone):
     assert sentinel.exists()  # workers did die
     reruns = [w for w in caught if issubclass(w.category, WorkerLostWarning)]
     if everyone:  # no copy of the scattered data survived: stage 0 was rerun
-        assert len(reruns) == 1 and "Stage 0" in str(reruns[0].message)
+        assert reruns and "Stage 0" in str(reruns[0].message)
+        # and at most once more, when a later call ran the cancelled call's leftovers
+        assert len(reruns) <= 2
+        assert all("_StaleOutputsError" in str(w.message) for w in reruns[1:])
     undisturbed = search().fit(X, y)  # outside dask, the scorer only scores
     assert disturbed.cv_results_["params"] == undisturbed.cv_results_["params"]
     assert len(disturbed.cv_results_["params"]) == 12
@@ -771,6 +774,53 @@ def test_a_stage_whose_worker_died_is_rerun_once(monkeypatch):
         search._evaluate_stage(flaky([distributed.KilledWorker("t", None, 3)]), candidates, 0, None)
     with pytest.raises(ValueError):
         search._evaluate_stage(flaky([ValueError("bad")]), candidates, 0, None)
+
+
+@pytest.mark.parametrize("surplus_call", [1, 2], ids=["stage 0", "stage 1"])
+def test_a_call_with_outputs_left_over_from_a_cancelled_one_is_rerun(monkeypatch, surplus_call):
+    """joblib keeps tasks it prefetched for a call that a lost worker
+    cancelled, and runs them first in the next call on the same Parallel
+    (scikit-learn's one per search): that call returns more outputs than it
+    had fits. Here a Parallel hands back two outputs of its previous call (or,
+    for the first call, repeated ones) in front of its own, once; the search
+    takes that call back out of scikit-learn's lists and reruns the stage, and
+    ends with the undisturbed run's results."""
+    import sklearn.model_selection._search as sk_search
+
+    from sknet.exceptions import WorkerLostWarning
+
+    X, y = load_iris(return_X_y=True)
+
+    def search():
+        return CoarseToFineSearchCV(
+            LogisticRegression(max_iter=300),
+            {"C": log_uniform(1e-4, 1e4), "fit_intercept": [True, False]},
+            n_stages=2, n_iter=6, top_k=2, cv=3, random_state=0,
+        )
+
+    undisturbed = search().fit(X, y)
+    calls = []
+
+    class LeftoverParallel(sk_search.Parallel):
+        def __call__(self, iterable):
+            out = super().__call__(iterable)
+            calls.append(out)
+            if len(calls) == surplus_call:
+                stale = calls[-2][:2] if len(calls) > 1 else out[:2]
+                return [dict(o) for o in stale] + out
+            return out
+
+    monkeypatch.setattr(sk_search, "Parallel", LeftoverParallel)
+    with pytest.warns(WorkerLostWarning) as caught:
+        disturbed = search().fit(X, y)
+    assert len(calls) == 3  # the stage with the surplus ran twice
+    assert len(caught) == 1
+    message = str(caught[0].message)
+    assert f"Stage {surplus_call - 1}" in message and "20 fit outputs came back for 18" in message
+    assert disturbed.cv_results_["params"] == undisturbed.cv_results_["params"]
+    for key in ("mean_test_score", "split0_test_score", "split2_test_score", "stage"):
+        np.testing.assert_allclose(disturbed.cv_results_[key], undisturbed.cv_results_[key])
+    assert disturbed.best_params_ == undisturbed.best_params_
 
 
 def test_new_activations_run_through_a_search():

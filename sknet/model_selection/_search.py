@@ -8,7 +8,6 @@ fails, and reruns a stage whose dask worker died.
 """
 
 import numbers
-import sys
 import time
 import warnings
 
@@ -28,8 +27,15 @@ from ._failures import (
     _outputs_of_all_failed,
     _SearchRun,
 )
-from ._spaces import _is_categorical, _is_int, _sample, _value_equal, narrow_distribution
+from ._spaces import (
+    _is_categorical,
+    _is_int,
+    _sample,
+    _value_equal,
+    narrow_distribution,
+)
 from ._threads import worker_blas_threads
+from ._workers import MAX_STAGE_RERUNS, _undo_stale_call, _worker_lost
 
 __all__ = ["CoarseToFineSearchCV"]
 
@@ -447,8 +453,9 @@ n_splits_, refit_time_, multimetric_
         worker dies the data is gone and every fit of the call is cancelled.
         scikit-learn records a call's results only once all of them are in,
         so the stage is rerun whole (its data scattered afresh) and nothing
-        is counted twice; earlier stages are kept. Callbacks see the first
-        attempt's fits only.
+        is counted twice; earlier stages are kept. So is a later stage whose
+        call returned fits left over from the cancelled one. Callbacks see
+        the first attempt's fits only.
 
         When every fit of the stage failed, scikit-learn raises before it
         records anything: the stage's outputs are taken from that error and
@@ -539,10 +546,13 @@ n_splits_, refit_time_, multimetric_
         """scikit-learn's results, with the stages in which every fit failed.
 
         scikit-learn's lists hold only the stages it accepted; those it
-        refused are merged back in stage order.
+        refused are merged back in stage order. A call that returned
+        outputs left over from a cancelled one is taken back out of the
+        lists, and its stage rerun (see :mod:`._workers`).
         """
         run = getattr(self, "_run", None)
         if run is not None:
+            _undo_stale_call(candidate_params, n_splits, out, more_results)
             run.formatted = (candidate_params, n_splits, out, more_results)
             if run.failed:
                 candidate_params, out, more_results = run.merged(
@@ -566,23 +576,6 @@ n_splits_, refit_time_, multimetric_
 # --------------------------------------------------------------------------
 # helpers
 # --------------------------------------------------------------------------
-
-
-#: How many times a stage is rerun after losing a dask worker before giving up.
-MAX_STAGE_RERUNS = 3
-
-
-def _worker_lost(exc):
-    """Whether ``exc`` is dask cancelling a call's fits because a worker died.
-
-    Not ``KilledWorker``: dask raises it for a task that brought down
-    several workers in turn, which a rerun would only repeat.
-    """
-    if "distributed" not in sys.modules:
-        return False
-    from distributed.client import FutureCancelledError
-
-    return isinstance(exc, FutureCancelledError)
 
 
 def _succeeded(results, scores):

@@ -1,0 +1,76 @@
+"""Lost dask workers: which errors rerun a stage, and outputs left over from them.
+
+joblib's dask backend scatters the data to one worker; when that worker dies,
+the data is gone and every fit of the ``evaluate_candidates`` call is
+cancelled (``FutureCancelledError``). The search then reruns the stage.
+
+A cancelled call can leave more behind than its error. joblib (1.6) prefetches
+tasks into a queue kept on the ``Parallel`` object, and scikit-learn uses one
+``Parallel`` for every call of a search: tasks left in that queue by the
+cancelled call run first in the next call, which then returns more outputs
+than it had fits. scikit-learn appends them to its lists unchecked, and they
+would be filed under the wrong candidates. :func:`_undo_stale_call` spots the
+surplus, takes the call's rows back out of scikit-learn's lists and raises
+:class:`_StaleOutputsError`, which reruns the stage like a lost worker; the
+rerun finds the queue empty.
+"""
+
+import sys
+
+#: How many times a stage is rerun after losing a dask worker before giving up.
+MAX_STAGE_RERUNS = 3
+
+
+class _StaleOutputsError(RuntimeError):
+    """An ``evaluate_candidates`` call returned more outputs than it had fits."""
+
+
+def _worker_lost(exc):
+    """Whether ``exc`` means the stage's fits were lost to a dead dask worker.
+
+    That is dask cancelling a call's fits, or a call that returned the
+    outputs of fits left over from such a cancelled call. Not
+    ``KilledWorker``: dask raises it for a task that brought down several
+    workers in turn, which a rerun would only repeat.
+    """
+    if isinstance(exc, _StaleOutputsError):
+        return True
+    if "distributed" not in sys.modules:
+        return False
+    from distributed.client import FutureCancelledError
+
+    return isinstance(exc, FutureCancelledError)
+
+
+def _undo_stale_call(candidate_params, n_splits, out, more_results):
+    """Take the last call's rows out of scikit-learn's lists if it returned too many.
+
+    The arguments are scikit-learn's own lists, as its ``evaluate_candidates``
+    passes them to ``_format_results``: every call so far, one candidate per
+    entry of ``candidate_params`` and of each ``more_results`` list, and
+    ``n_splits`` entries of ``out`` per candidate. The last call's candidates
+    are the trailing ones of its stage (``more_results["stage"]``); each
+    stage is recorded by one call only.
+
+    Raises
+    ------
+    _StaleOutputsError
+        When ``out`` holds more than ``n_splits`` outputs per candidate,
+        after the lists were trimmed in place back to the earlier calls.
+    """
+    expected = len(candidate_params) * n_splits
+    if len(out) == expected:
+        return
+    stages = more_results["stage"]
+    n_last = next(
+        (i for i, stage in enumerate(reversed(stages)) if stage != stages[-1]), len(stages)
+    )
+    n_returned = len(out) - (len(candidate_params) - n_last) * n_splits
+    del candidate_params[len(candidate_params) - n_last :]
+    del out[len(out) - n_returned :]
+    for values in more_results.values():
+        del values[len(values) - n_last :]
+    raise _StaleOutputsError(
+        f"{n_returned} fit outputs came back for {n_last * n_splits} fits: the "
+        "surplus was left over from a call cancelled by a lost worker"
+    )
