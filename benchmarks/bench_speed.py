@@ -210,10 +210,55 @@ def epoch_products_seconds(n_rows, hidden, batch, rounds):
     return statistics.median(times)
 
 
+def prediction_throughput(wide, X32, y, rounds):
+    """sknet's and scikit-learn's predict_proba side by side, and the bare products."""
+    print("\n## Prediction throughput (wide network, float32), rows per second (median)\n")
+    print("| case | sknet | scikit-learn | ratio |\n|---|---|---|---|")
+    ours = sknet_factory(wide, 200)(1)
+    theirs = sklearn_factory(wide, 200)(1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ours.fit(X32, y)
+        theirs.fit(X32, y)
+    sklearn_one_call = sknet_one_call = None
+    for label, rows in [("one call on all rows", len(X32)), ("calls of 200 rows", 200)]:
+        pred = {"sknet": [], "sklearn": []}
+        chunks = [X32[i : i + rows] for i in range(0, min(len(X32), 200 * rows), rows)]
+        n_rows = sum(len(c) for c in chunks)
+        for _ in range(max(rounds, 3)):
+            for name, est in [("sknet", ours), ("sklearn", theirs)]:
+                start = time.perf_counter()
+                for chunk in chunks:
+                    est.predict_proba(chunk)
+                pred[name].append(n_rows / (time.perf_counter() - start))
+        a, b = statistics.median(pred["sknet"]), statistics.median(pred["sklearn"])
+        print(f"| {label} | {a:,.0f} | {b:,.0f} | {a / b:.2f} |")
+        sklearn_one_call = sklearn_one_call or b
+        sknet_one_call = sknet_one_call or a
+
+    # The ceiling: the three bare matrix products of the forward pass, with
+    # nothing else (no bias, activation, softmax or input validation).
+    coefs = ours.coefs_
+    bare = []
+    for _ in range(max(rounds, 3)):
+        start = time.perf_counter()
+        H = X32
+        for W in coefs:
+            H = H @ W
+        bare.append(time.perf_counter() - start)
+    bare_rows = len(X32) / statistics.median(bare)
+    print(f"| bare matrix products only (the ceiling) | {bare_rows:,.0f} | | "
+          f"{bare_rows / sklearn_one_call:.2f} |")
+    print(f"\nsknet's one call reaches **{sknet_one_call / bare_rows:.0%} of the ceiling** "
+          "(goal: 90%).")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="smaller data, for a smoke run")
+    parser.add_argument("--only", choices=["prediction"],
+                        help="run one section (with its warm-up) instead of all")
     args = parser.parse_args()
     rounds = args.rounds
     n_wide, n_narrow = (6000, 100_000) if args.quick else (60_000, 1_000_000)
@@ -231,6 +276,9 @@ def main():
     # of the first timed cell.
     for make in (sknet_factory(wide, 200), sklearn_factory(wide, 200)):
         epoch_time(make, X32[:2000], y[:2000], 1)
+    if args.only == "prediction":
+        prediction_throughput(wide, X32, y, rounds)
+        return
 
     print("## Wide network 784-256-128-10, ReLU, Adam: seconds per epoch (median)\n")
     print("| case | sknet | sknet, numpy updates | scikit-learn | PyTorch | sknet / sklearn "
@@ -299,45 +347,7 @@ def main():
     for name, seconds in med.items():
         print(f"| {name} | {seconds:.3f} | {seconds / med['relu']:.2f} |")
 
-    print("\n## Prediction throughput (wide network, float32), rows per second (median)\n")
-    print("| case | sknet | scikit-learn | ratio |\n|---|---|---|---|")
-    ours = sknet_factory(wide, 200)(1)
-    theirs = sklearn_factory(wide, 200)(1)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        ours.fit(X32, y)
-        theirs.fit(X32, y)
-    sklearn_one_call = sknet_one_call = None
-    for label, rows in [("one call on all rows", len(X32)), ("calls of 200 rows", 200)]:
-        pred = {"sknet": [], "sklearn": []}
-        chunks = [X32[i : i + rows] for i in range(0, min(len(X32), 200 * rows), rows)]
-        n_rows = sum(len(c) for c in chunks)
-        for _ in range(max(rounds, 3)):
-            for name, est in [("sknet", ours), ("sklearn", theirs)]:
-                start = time.perf_counter()
-                for chunk in chunks:
-                    est.predict_proba(chunk)
-                pred[name].append(n_rows / (time.perf_counter() - start))
-        a, b = statistics.median(pred["sknet"]), statistics.median(pred["sklearn"])
-        print(f"| {label} | {a:,.0f} | {b:,.0f} | {a / b:.2f} |")
-        sklearn_one_call = sklearn_one_call or b
-        sknet_one_call = sknet_one_call or a
-
-    # The ceiling: the three bare matrix products of the forward pass, with
-    # nothing else (no bias, activation, softmax or input validation).
-    coefs = ours.coefs_
-    bare = []
-    for _ in range(max(rounds, 3)):
-        start = time.perf_counter()
-        H = X32
-        for W in coefs:
-            H = H @ W
-        bare.append(time.perf_counter() - start)
-    bare_rows = len(X32) / statistics.median(bare)
-    print(f"| bare matrix products only (the ceiling) | {bare_rows:,.0f} | | "
-          f"{bare_rows / sklearn_one_call:.2f} |")
-    print(f"\nsknet's one call reaches **{sknet_one_call / bare_rows:.0%} of the ceiling** "
-          "(goal: 90%).")
+    prediction_throughput(wide, X32, y, rounds)
 
     print("\n## Memory: extra bytes per training row held by fit\n")
     print("| network | sknet | scikit-learn |\n|---|---|---|")

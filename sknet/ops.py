@@ -10,7 +10,10 @@ temporaries, so a training loop can reuse its buffers.
 
 import numpy as np
 
-__all__ = ["indicators", "select", "sigmoid", "softplus", "softmax", "log_softmax", "safe_exp"]
+__all__ = [
+    "indicators", "select", "sigmoid", "softplus", "softmax", "log_softmax", "safe_exp",
+    "all_finite",
+]
 
 
 def indicators(x, *, pos=None, neg=None, mask=None, with_neg=True):
@@ -222,3 +225,33 @@ def safe_exp(z, out=None):
     upper = np.log(np.finfo(np.result_type(z, np.float32)).max) - 1.0
     out = np.clip(z, None, upper, out=out)
     return np.exp(out, out=out)
+
+
+def all_finite(a):
+    """Whether every entry of ``a`` is finite (no NaN, no infinity).
+
+    One reduction and no temporary in the common case: a sum of finite
+    values is finite unless it overflows, so the entries are tested one by
+    one only when the sum is not finite. This is the first step of
+    scikit-learn's ``assert_all_finite`` too.
+
+    Parameters
+    ----------
+    a : ndarray of float
+
+    Returns
+    -------
+    bool
+        True for an empty array.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sknet.ops import all_finite
+    >>> all_finite(np.array([1.0, np.nan])), all_finite(np.full(2, 3e38, np.float32))
+    (False, True)
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(np.add.reduce(a, axis=None)):
+            return True
+    return bool(np.isfinite(a).all())

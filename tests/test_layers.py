@@ -31,7 +31,7 @@ from sknet.layers import (
 )
 from sknet.diagnostics import numerical_gradient
 from sknet.losses import PoissonDeviance, SigmoidCrossEntropy, SoftmaxCrossEntropy, SquaredError
-from sknet.ops import log_softmax, safe_exp, sigmoid, softmax, softplus
+from sknet.ops import all_finite, log_softmax, safe_exp, sigmoid, softmax, softplus
 
 RTOL = 1e-6
 
@@ -257,6 +257,24 @@ def test_losses_are_finite_at_extremes(loss, target):
     with np.errstate(over="raise", invalid="raise", divide="raise"):
         value, dZ = loss(EXTREME.copy(), target)
     assert np.isfinite(value) and np.isfinite(dZ).all()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_all_finite_tells_non_finite_entries_from_a_sum_that_overflows(dtype):
+    big = np.finfo(dtype).max
+    assert all_finite(np.full((3, 4), big, dtype))  # the sum overflows, the entries are finite
+    assert all_finite(np.array([[-big, -big]], dtype))
+    assert all_finite(np.empty((0, 3), dtype))
+    for bad in (np.nan, np.inf, -np.inf):
+        a = np.ones((5, 3), dtype)
+        a[4, 2] = bad
+        assert not all_finite(a)
+        a = np.full((5, 3), big, dtype)  # with an overflowing sum too
+        a[0, 1] = bad
+        assert not all_finite(a)
+    a = np.ones(4, dtype)
+    a[1], a[2] = np.inf, -np.inf  # the sum is NaN
+    assert not all_finite(a)
 
 
 def test_softmax_loss_of_confident_wrong_score_is_the_margin():

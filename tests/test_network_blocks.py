@@ -70,6 +70,32 @@ def test_blocked_predict_equals_the_whole_batch(small_blocks, out_activation, op
     np.testing.assert_array_equal(got, expected)
 
 
+@pytest.mark.parametrize("out_activation", ["softmax", "logistic", "identity", "exp"])
+@pytest.mark.parametrize("options", [{}, {"batch_norm": True}, {"activation": "maxout"}])
+def test_one_block_predict_equals_the_whole_batch(out_activation, options):
+    """Rows that fit one block skip the output array: the link writes into the
+    forward pass's own output. That is a new array each call, never X or a
+    buffer of the network."""
+    network = (fitted_bn_net(out_activation) if options.get("batch_norm")
+               else net(out_activation, **options))
+    X = np.random.RandomState(2).normal(size=(52, 6))
+    X_before = X.copy()
+    assert len(network.row_blocks(52)) == 1
+    checked = []
+    first = network.predict(X, check=checked.append)
+    np.testing.assert_array_equal(first, whole_batch_predict(network, X))
+    assert len(checked) == 1 and checked[0] is X
+    first_values = first.copy()
+    second = network.predict(X)
+    assert second is not first and not np.shares_memory(second, first)
+    np.testing.assert_array_equal(first, first_values)
+    np.testing.assert_array_equal(X, X_before)
+    for data in (X.astype(np.float32), sp.csr_matrix(X)):
+        got = network.predict(data)
+        assert got.dtype == np.float64 and got.shape == (52, 3)
+        np.testing.assert_allclose(got, first, rtol=1e-6, atol=1e-6)
+
+
 def test_blocked_predict_of_sparse_input_and_another_dtype(small_blocks):
     network = net("softmax", dtype=np.float32)
     X = np.random.RandomState(2).normal(size=(30, 6))

@@ -28,6 +28,7 @@ from .._array_api import check_numpy_input
 from ..exceptions import DataScaleWarning, InconsistentSknetVersionWarning
 from ..initializers import INITIALIZERS
 from ..layers import ACTIVATION_ALIASES, ACTIVATIONS
+from ..ops import all_finite
 from ..training import (
     STOCHASTIC_SOLVERS,
     CallbackMonitor,
@@ -566,7 +567,7 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
 
     def _checked_forward(self, X):
         out = self._forward(X)
-        if not np.isfinite(out).all():
+        if not all_finite(out):
             raise ValueError(
                 "The network produced non-finite outputs for X. Its weights or "
                 "the inputs are too large: check the input scale and refit with "
@@ -576,7 +577,7 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
 
     def _score_with_function(self, X, y, sample_weight, score_function):
         y_pred_raw = self._forward(X, check_input=False)
-        if not np.isfinite(y_pred_raw).all():
+        if not all_finite(y_pred_raw):
             return np.nan
         return score_function(y, self._decode(y_pred_raw), sample_weight=sample_weight)
 
