@@ -823,6 +823,52 @@ def test_a_call_with_outputs_left_over_from_a_cancelled_one_is_rerun(monkeypatch
     assert disturbed.best_params_ == undisturbed.best_params_
 
 
+def test_a_failed_stage_with_outputs_left_over_from_a_cancelled_call_is_rerun(monkeypatch):
+    """The same leftovers in a stage whose every fit fails (its stage_params
+    are invalid), the leftovers failed fits too: scikit-learn raises before
+    recording the call, so the count is judged on the outputs its error
+    carries. The stage is rerun, then kept aside as failed, as undisturbed."""
+    import sklearn.model_selection._search as sk_search
+
+    from sknet.exceptions import WorkerLostWarning
+
+    X, y = load_iris(return_X_y=True)
+
+    def search():
+        return CoarseToFineSearchCV(
+            LogisticRegression(max_iter=300),
+            {"C": log_uniform(1e-4, 1e4)},
+            n_stages=2, n_iter=6, top_k=2, cv=3, random_state=0,
+            stage_params=[{"tol": 1e-4}, {"tol": -1.0}],  # stage 1 cannot fit
+        )
+
+    with pytest.warns(FitFailedWarning):
+        undisturbed = search().fit(X, y)
+    assert undisturbed.cv_results_["failure_reason"][6:].all()
+    calls = []
+
+    class LeftoverParallel(sk_search.Parallel):
+        def __call__(self, iterable):
+            out = super().__call__(iterable)
+            calls.append(out)
+            if len(calls) == 2:
+                return [dict(o) for o in out[:2]] + out
+            return out
+
+    monkeypatch.setattr(sk_search, "Parallel", LeftoverParallel)
+    with pytest.warns(WorkerLostWarning, match="Stage 1.*20 fit outputs came back for 18"):
+        disturbed = search().fit(X, y)
+    assert len(calls) == 3
+    assert disturbed.cv_results_["params"] == undisturbed.cv_results_["params"]
+    np.testing.assert_array_equal(
+        disturbed.cv_results_["failure_reason"], undisturbed.cv_results_["failure_reason"]
+    )
+    np.testing.assert_allclose(
+        disturbed.cv_results_["mean_test_score"], undisturbed.cv_results_["mean_test_score"]
+    )
+    assert disturbed.best_params_ == undisturbed.best_params_
+
+
 def test_new_activations_run_through_a_search():
     """gelu and silu, added as one class and one table entry, work in the
     search space like the others."""
@@ -1058,11 +1104,13 @@ def test_sknet_mlp_whose_first_stage_all_diverges():
 
 
 def test_only_all_failed_errors_are_taken_back():
-    """A ValueError that is not scikit-learn's 'all fits failed' propagates,
-    and so does one whose outputs are not all failures."""
+    """A ValueError that is not scikit-learn's 'all fits failed' propagates.
+    The count of the outputs is judged apart: anything but one per fit is
+    stale."""
     from sklearn.model_selection._validation import _warn_or_raise_about_fit_failures
 
     from sknet.model_selection._failures import _outputs_of_all_failed
+    from sknet.model_selection._workers import _check_fit_count, _StaleOutputsError
 
     def all_failed(results):
         try:
@@ -1071,10 +1119,12 @@ def test_only_all_failed_errors_are_taken_back():
             return exc
 
     out = [{"fit_error": "Traceback\nRuntimeError: x"}] * 4
-    assert _outputs_of_all_failed(all_failed(out), 2) is out
-    assert _outputs_of_all_failed(all_failed(out), 3) is None  # not 3 x folds
-    assert _outputs_of_all_failed(ValueError("All the 4 fits failed"), 2) is None
-    assert _outputs_of_all_failed(RuntimeError("boom"), 2) is None
+    assert _outputs_of_all_failed(all_failed(out)) is out
+    assert _outputs_of_all_failed(ValueError("All the 4 fits failed")) is None
+    assert _outputs_of_all_failed(RuntimeError("boom")) is None
+    _check_fit_count(4, 4)
+    with pytest.raises(_StaleOutputsError, match="6 fit outputs came back for 4 fits"):
+        _check_fit_count(6, 4)
 
 
 # ---------------------------------------------------------------------------

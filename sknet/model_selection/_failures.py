@@ -59,14 +59,15 @@ class _SearchRun:
         )
 
 
-def _outputs_of_all_failed(exc, n_candidates):
+def _outputs_of_all_failed(exc):
     """The per-fit outputs of an ``evaluate_candidates`` call whose every fit failed.
 
     scikit-learn's ``_warn_or_raise_about_fit_failures`` raises a ValueError
     before the call records anything, and the error carries only a summary.
     The list it judged is its ``results`` argument, still in the frame of the
     traceback. None when ``exc`` is anything else (or that frame is not
-    found), so that the error propagates as before.
+    found), so that the error propagates as before. Whether there is one
+    output per fit is for the caller to judge.
     """
     if not isinstance(exc, ValueError):
         return None
@@ -79,8 +80,6 @@ def _outputs_of_all_failed(exc, n_candidates):
     if not (
         isinstance(out, list)
         and out
-        and n_candidates
-        and len(out) % n_candidates == 0
         and all(isinstance(o, dict) and o.get("fit_error") is not None for o in out)
     ):
         return None

@@ -35,7 +35,13 @@ from ._spaces import (
     narrow_distribution,
 )
 from ._threads import worker_blas_threads
-from ._workers import MAX_STAGE_RERUNS, _undo_stale_call, _worker_lost
+from ._workers import (
+    MAX_STAGE_RERUNS,
+    _check_fit_count,
+    _StaleOutputsError,
+    _undo_stale_call,
+    _worker_lost,
+)
 
 __all__ = ["CoarseToFineSearchCV"]
 
@@ -475,15 +481,21 @@ n_splits_, refit_time_, multimetric_
                     callback_ctx=stage_ctx if attempt == 0 else None,
                 )
             except Exception as exc:
-                out = _outputs_of_all_failed(exc, len(candidates))
+                error = exc
+                out = _outputs_of_all_failed(exc)
                 if out is not None:
-                    self._record_failed_stage(stage, candidates, out, more)
-                    return None
-                if attempt == MAX_STAGE_RERUNS or not _worker_lost(exc):
+                    try:  # every fit failed, leftovers of a cancelled call among them?
+                        _check_fit_count(len(out), len(candidates) * self.n_splits_)
+                    except _StaleOutputsError as stale:
+                        error = stale
+                    else:
+                        self._record_failed_stage(stage, candidates, out, more)
+                        return None
+                if attempt == MAX_STAGE_RERUNS or not _worker_lost(error):
                     raise
                 warnings.warn(
-                    f"Stage {stage}: a dask worker was lost ({type(exc).__name__}: "
-                    f"{exc}); rerunning the stage's {len(candidates)} candidates "
+                    f"Stage {stage}: a dask worker was lost ({type(error).__name__}: "
+                    f"{error}); rerunning the stage's {len(candidates)} candidates "
                     f"(rerun {attempt + 1} of at most {MAX_STAGE_RERUNS}).",
                     WorkerLostWarning,
                     stacklevel=2,

@@ -12,7 +12,9 @@ than it had fits. scikit-learn appends them to its lists unchecked, and they
 would be filed under the wrong candidates. :func:`_undo_stale_call` spots the
 surplus, takes the call's rows back out of scikit-learn's lists and raises
 :class:`_StaleOutputsError`, which reruns the stage like a lost worker; the
-rerun finds the queue empty.
+rerun finds the queue empty. A call in which every fit failed never reaches
+those lists: :func:`_check_fit_count` judges the outputs scikit-learn's error
+carries.
 """
 
 import sys
@@ -42,6 +44,15 @@ def _worker_lost(exc):
     return isinstance(exc, FutureCancelledError)
 
 
+def _check_fit_count(n_outputs, n_fits):
+    """Raise :class:`_StaleOutputsError` unless a call returned one output per fit."""
+    if n_outputs != n_fits:
+        raise _StaleOutputsError(
+            f"{n_outputs} fit outputs came back for {n_fits} fits: the surplus "
+            "was left over from a call cancelled by a lost worker"
+        )
+
+
 def _undo_stale_call(candidate_params, n_splits, out, more_results):
     """Take the last call's rows out of scikit-learn's lists if it returned too many.
 
@@ -58,8 +69,7 @@ def _undo_stale_call(candidate_params, n_splits, out, more_results):
         When ``out`` holds more than ``n_splits`` outputs per candidate,
         after the lists were trimmed in place back to the earlier calls.
     """
-    expected = len(candidate_params) * n_splits
-    if len(out) == expected:
+    if len(out) == len(candidate_params) * n_splits:
         return
     stages = more_results["stage"]
     n_last = next(
@@ -70,7 +80,4 @@ def _undo_stale_call(candidate_params, n_splits, out, more_results):
     del out[len(out) - n_returned :]
     for values in more_results.values():
         del values[len(values) - n_last :]
-    raise _StaleOutputsError(
-        f"{n_returned} fit outputs came back for {n_last * n_splits} fits: the "
-        "surplus was left over from a call cancelled by a lost worker"
-    )
+    _check_fit_count(n_returned, n_last * n_splits)
