@@ -15,11 +15,13 @@ import numpy as np
 import pytest
 import scipy.optimize
 import scipy.sparse as sp
+from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning, DataConversionWarning, NotFittedError
 from sklearn.utils._param_validation import InvalidParameterError
 
 import sknet.optimizers
 from sknet import MLPClassifier, MLPRegressor
+from sknet.layers import ACTIVATIONS
 from sknet.exceptions import (
     DataScaleWarning,
     DivergenceWarning,
@@ -564,6 +566,32 @@ def test_nonfinite_predictions(cls, data):
             est.predict_proba(data[0])
     with pytest.raises(ValueError, match="non-finite outputs"):
         est.score(data[0], _y(cls, data))
+
+
+@pytest.mark.parametrize("batch_norm", [False, True], ids=["", "bn"])
+@pytest.mark.parametrize("activation", list(ACTIVATIONS))
+@pytest.mark.parametrize("cls", ESTIMATORS, ids=EST_IDS)
+def test_nonfinite_input_to_predict_gets_scikit_learns_error(cls, activation, batch_norm, data):
+    """Row: NaN / infinity in X at predict, whatever the network.
+
+    The check runs on a block of X when its first affine output is not
+    finite: every bad value, of any sign and in any column, must get there
+    (after the activation, ReLU would turn -inf into 0 and tanh +inf into 1).
+    Float32 and sparse input, and a float32 network, too."""
+    est = _fit(_small(cls, hidden_layer_sizes=(6, 4), activation=activation,
+                      batch_norm=batch_norm), data[0], _y(cls, data))
+    methods = ["predict", "predict_proba"] if cls is MLPClassifier else ["predict"]
+    est32 = _fit(clone(est), data[0].astype(np.float32), _y(cls, data))
+    rng = np.random.RandomState(0)
+    for bad, message in [(np.nan, "Input X contains NaN"), (np.inf, "Input X contains infinity"),
+                         (-np.inf, "Input X contains infinity")]:
+        for model, dtype in [(est, np.float64), (est, np.float32), (est32, np.float64)]:
+            X = data[0].astype(dtype)
+            X[rng.randint(len(X)), rng.randint(X.shape[1])] = bad
+            for X_bad in (X, sp.csr_matrix(X)):
+                for method in methods:
+                    with pytest.raises(ValueError, match=message):
+                        getattr(model, method)(X_bad)
 
 
 def test_batch_size_larger_than_n_samples(data):

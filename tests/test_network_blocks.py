@@ -84,7 +84,7 @@ def test_one_block_predict_equals_the_whole_batch(out_activation, options):
     checked = []
     first = network.predict(X, check=checked.append)
     np.testing.assert_array_equal(first, whole_batch_predict(network, X))
-    assert len(checked) == 1 and checked[0] is X
+    assert checked == []  # finite input: its first affine output is finite
     first_values = first.copy()
     second = network.predict(X)
     assert second is not first and not np.shares_memory(second, first)
@@ -94,6 +94,38 @@ def test_one_block_predict_equals_the_whole_batch(out_activation, options):
         got = network.predict(data)
         assert got.dtype == np.float64 and got.shape == (52, 3)
         np.testing.assert_allclose(got, first, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("blocked", [False, True], ids=["one block", "7-row blocks"])
+def test_predict_checks_the_blocks_whose_first_affine_output_is_not_finite(
+    monkeypatch, bad, blocked
+):
+    """check sees exactly the blocks holding a non-finite value (before the
+    cast), and what it raises propagates; a finite input too large for the
+    parameters' dtype is handed to check too, and goes on when it passes."""
+    if blocked:
+        monkeypatch.setattr(sknet.network.Network, "block_rows", lambda self, n: min(n, 7))
+    network = net("softmax", dtype=np.float32)
+    X = np.random.RandomState(2).normal(size=(52, 6))
+    X[30, 4] = bad
+    X[3, 0] = 1e300  # finite, but inf once cast to float32
+    checked = []
+    with np.errstate(over="ignore", invalid="ignore"):  # as the estimators call it
+        network.predict(X, check=checked.append)
+
+    def rows_of(block):  # the blocks are views of X
+        offset = block.__array_interface__["data"][0] - X.__array_interface__["data"][0]
+        return offset // X.strides[0], offset // X.strides[0] + len(block)
+
+    assert sorted(rows_of(b) for b in checked) == ([(0, 7), (28, 35)] if blocked else [(0, 52)])
+    assert all(b.dtype == np.float64 for b in checked)
+
+    def refuse(block):
+        raise ValueError("refused")
+
+    with pytest.raises(ValueError, match="refused"), np.errstate(over="ignore", invalid="ignore"):
+        network.predict(X, check=refuse)
 
 
 def test_blocked_predict_of_sparse_input_and_another_dtype(small_blocks):

@@ -556,8 +556,8 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         check_numpy_input(X, self)
         check = None
         if check_input:
-            # Finiteness is checked block by block as the rows enter the network
-            # (scikit-learn's check and message), so X is read from memory once.
+            # Finiteness: scikit-learn's check and message, run on a block of X
+            # only when its first affine output is not finite (Network.predict).
             X = validate_data(
                 self, X, accept_sparse=["csr", "csc"], reset=False, ensure_all_finite=False
             )
