@@ -733,7 +733,7 @@ def test_a_search_survives_killed_workers(tmp_path, everyone):
         assert reruns and "Stage 0" in str(reruns[0].message)
         # and at most once more, when a later call ran the cancelled call's leftovers
         assert len(reruns) <= 2
-        assert all("_StaleOutputsError" in str(w.message) for w in reruns[1:])
+        assert all("leftovers of a call" in str(w.message) for w in reruns[1:])
     undisturbed = search().fit(X, y)  # outside dask, the scorer only scores
     assert disturbed.cv_results_["params"] == undisturbed.cv_results_["params"]
     assert len(disturbed.cv_results_["params"]) == 12
@@ -867,6 +867,64 @@ def test_a_failed_stage_with_outputs_left_over_from_a_cancelled_call_is_rerun(mo
         disturbed.cv_results_["mean_test_score"], undisturbed.cv_results_["mean_test_score"]
     )
     assert disturbed.best_params_ == undisturbed.best_params_
+
+
+def test_lost_workers_and_their_leftovers_have_a_rerun_budget_each():
+    """Each lost worker costs two reruns (the cancelled call, then the call
+    that returns its leftovers): three losses in one stage still finish,
+    while a fourth loss, or a fourth call with leftovers, ends the search
+    with that error, also when the leftovers came with an all-failed call."""
+    distributed = pytest.importorskip("distributed")
+    from distributed.client import FutureCancelledError
+    from sklearn.model_selection._validation import _warn_or_raise_about_fit_failures
+
+    from sknet.exceptions import WorkerLostWarning
+    from sknet.model_selection._workers import _StaleOutputsError
+
+    search = CoarseToFineSearchCV(LogisticRegression(), {"C": log_uniform(1e-2, 1e2)})
+    search.n_splits_ = 2
+    candidates = [{"C": 1.0}, {"C": 2.0}]
+
+    def lost():
+        return FutureCancelledError("batch-1", reason="already forgotten")
+
+    def stale():
+        return _StaleOutputsError("6 fit outputs came back for 4 fits")
+
+    def all_failed_with_leftovers():
+        try:  # scikit-learn's own error, its frame holding 6 failed outputs
+            _warn_or_raise_about_fit_failures([{"fit_error": "Traceback\nValueError: x"}] * 6,
+                                              np.nan)
+        except ValueError as exc:
+            return exc
+
+    def run(failures):
+        calls = []
+
+        def evaluate(cands, more_results, callback_ctx):
+            calls.append(callback_ctx)
+            if failures:
+                raise failures.pop(0)
+            return {"params": cands}
+
+        return search._evaluate_stage(evaluate, candidates, 1, "ctx"), calls
+
+    with pytest.warns(WorkerLostWarning) as caught:
+        out, calls = run([lost(), stale(), lost(), stale(), lost(), stale()])
+    assert out == {"params": candidates} and len(calls) == 7
+    assert calls == ["ctx"] + [None] * 6  # callbacks see the first attempt only
+    assert [("was lost" in str(w.message), "leftovers" in str(w.message)) for w in caught] == [
+        (True, False), (False, True)] * 3
+    assert "rerun 3 of at most 3 for lost workers" in str(caught[4].message)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", WorkerLostWarning)
+        with pytest.raises(FutureCancelledError):
+            run([lost()] * 4)
+        with pytest.raises(_StaleOutputsError, match="6 fit outputs came back for 4"):
+            run([stale()] * 4)
+        with pytest.raises(_StaleOutputsError, match="6 fit outputs came back for 4") as info:
+            run([stale()] * 3 + [all_failed_with_leftovers()])
+    assert "All the 6 fits failed" in str(info.value.__cause__)
 
 
 def test_new_activations_run_through_a_search():

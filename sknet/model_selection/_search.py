@@ -35,13 +35,7 @@ from ._spaces import (
     narrow_distribution,
 )
 from ._threads import worker_blas_threads
-from ._workers import (
-    MAX_STAGE_RERUNS,
-    _check_fit_count,
-    _StaleOutputsError,
-    _undo_stale_call,
-    _worker_lost,
-)
+from ._workers import _check_fit_count, _Reruns, _StaleOutputsError, _undo_stale_call
 
 __all__ = ["CoarseToFineSearchCV"]
 
@@ -471,14 +465,15 @@ n_splits_, refit_time_, multimetric_
             "stage": [stage] * len(candidates),
             "promoted": [i < n_promoted for i in range(len(candidates))],
         }
-        for attempt in range(MAX_STAGE_RERUNS + 1):
+        reruns = _Reruns()
+        while True:
             try:
                 # scikit-learn's callback contexts take each fit once: a
                 # rerun's fits are not reported again
                 return evaluate_candidates(
                     candidates,
                     more_results=more,
-                    callback_ctx=stage_ctx if attempt == 0 else None,
+                    callback_ctx=stage_ctx if reruns.count == 0 else None,
                 )
             except Exception as exc:
                 error = exc
@@ -491,12 +486,14 @@ n_splits_, refit_time_, multimetric_
                     else:
                         self._record_failed_stage(stage, candidates, out, more)
                         return None
-                if attempt == MAX_STAGE_RERUNS or not _worker_lost(error):
-                    raise
+                why = reruns.spend(error)
+                if why is None:
+                    if error is exc:
+                        raise
+                    raise error from exc
                 warnings.warn(
-                    f"Stage {stage}: a dask worker was lost ({type(error).__name__}: "
-                    f"{error}); rerunning the stage's {len(candidates)} candidates "
-                    f"(rerun {attempt + 1} of at most {MAX_STAGE_RERUNS}).",
+                    f"Stage {stage}: {why}; rerunning the stage's {len(candidates)} "
+                    "candidates.",
                     WorkerLostWarning,
                     stacklevel=2,
                 )

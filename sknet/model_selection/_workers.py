@@ -28,15 +28,11 @@ class _StaleOutputsError(RuntimeError):
 
 
 def _worker_lost(exc):
-    """Whether ``exc`` means the stage's fits were lost to a dead dask worker.
+    """Whether ``exc`` is dask cancelling a call's fits because a worker died.
 
-    That is dask cancelling a call's fits, or a call that returned the
-    outputs of fits left over from such a cancelled call. Not
-    ``KilledWorker``: dask raises it for a task that brought down several
-    workers in turn, which a rerun would only repeat.
+    Not ``KilledWorker``: dask raises it for a task that brought down
+    several workers in turn, which a rerun would only repeat.
     """
-    if isinstance(exc, _StaleOutputsError):
-        return True
     if "distributed" not in sys.modules:
         return False
     from distributed.client import FutureCancelledError
@@ -44,13 +40,42 @@ def _worker_lost(exc):
     return isinstance(exc, FutureCancelledError)
 
 
+class _Reruns:
+    """The reruns of one stage so far, and whether an error earns another.
+
+    A lost worker and the leftovers it leaves each have a budget of
+    :data:`MAX_STAGE_RERUNS`: the leftovers of one cancelled call come
+    back once, in the next call, so each loss costs two reruns, and a
+    shared budget would end the search at the second loss.
+    """
+
+    def __init__(self):
+        self.lost = self.stale = 0
+
+    @property
+    def count(self):
+        return self.lost + self.stale
+
+    def spend(self, error):
+        """Count a rerun for ``error`` and say why, or None when it earns none."""
+        if isinstance(error, _StaleOutputsError):
+            if self.stale == MAX_STAGE_RERUNS:
+                return None
+            self.stale += 1
+            return f"{error}: leftovers of a call a lost dask worker cancelled"
+        if not _worker_lost(error) or self.lost == MAX_STAGE_RERUNS:
+            return None
+        self.lost += 1
+        return (
+            f"a dask worker was lost ({type(error).__name__}: {error}) "
+            f"(rerun {self.lost} of at most {MAX_STAGE_RERUNS} for lost workers)"
+        )
+
+
 def _check_fit_count(n_outputs, n_fits):
     """Raise :class:`_StaleOutputsError` unless a call returned one output per fit."""
     if n_outputs != n_fits:
-        raise _StaleOutputsError(
-            f"{n_outputs} fit outputs came back for {n_fits} fits: the surplus "
-            "was left over from a call cancelled by a lost worker"
-        )
+        raise _StaleOutputsError(f"{n_outputs} fit outputs came back for {n_fits} fits")
 
 
 def _undo_stale_call(candidate_params, n_splits, out, more_results):
