@@ -381,7 +381,7 @@ n_splits_, refit_time_, multimetric_
             search_ctx = callback_ctx.subcontext(
                 task_name="search", max_subtasks=self.n_stages
             ).call_on_fit_task_begin(estimator=self)
-        results = None
+        results, candidates = None, []  # the previous stage's, when narrowing
         self.stage_seconds_ = []
         history = []
         for stage in range(self.n_stages):
