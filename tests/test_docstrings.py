@@ -20,6 +20,7 @@ numpydoc_validate = pytest.importorskip("numpydoc.validate")
 MODULES = [
     "sknet", "sknet.preprocessing", "sknet.model_selection", "sknet.diagnostics",
     "sknet.plotting", "sknet.training", "sknet.exceptions", "sknet.layers", "sknet.network",
+    "sknet.network_builder",
     "sknet.losses", "sknet.optimizers", "sknet.schedules", "sknet.initializers", "sknet.ops",
     "sknet.recipe", "sknet.recipe.tables", "sknet.recipe.columns", "sknet.recipe.output",
     "sknet.recipe.search", "sknet.recipe.budget", "sknet.recipe.evaluation",

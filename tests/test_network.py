@@ -6,7 +6,7 @@ import pytest
 from sknet import MLPClassifier
 from sknet.initializers import init_layer
 from sknet.layers import Dropout
-from sknet.network import build_network
+from sknet.network_builder import build_network
 
 from sknet.diagnostics import numerical_gradient
 

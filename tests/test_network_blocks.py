@@ -12,7 +12,7 @@ from sklearn.exceptions import ConvergenceWarning
 import sknet._blocks
 import sknet.network
 from sknet import MLPClassifier, MLPRegressor
-from sknet.network import build_network
+from sknet.network_builder import build_network
 
 MiB = 2**20
 

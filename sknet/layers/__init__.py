@@ -12,7 +12,7 @@ to :class:`BatchNorm`, whose batch statistics are weighted.
 
 Speed: in training mode the layers write into buffers they allocate once and
 reuse for every batch of the same size, and activations built with
-``inplace=True`` (as :func:`sknet.network.build_network` does, where the input
+``inplace=True`` (as :func:`sknet.network_builder.build_network` does, where the input
 is the previous layer's own output) overwrite their input. Arrays returned by a
 training pass are therefore valid until the next training pass: copy them to
 keep them.

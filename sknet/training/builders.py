@@ -10,7 +10,7 @@ rules through them too, so a diagnostic trains exactly what ``fit`` trains.
 from ..initializers import init_layer
 from ..layers import ELU, BatchNorm, Dropout, LeakyReLU, Maxout, activation_class
 from ..losses import LOSSES, Huber
-from ..network import build_network as _assemble
+from ..network_builder import build_network as _assemble
 from ..optimizers import OPTIMIZERS
 from ..schedules import make_schedule as _schedule
 

@@ -63,7 +63,7 @@ def network_statistics(network, X, *, gradients=None, updates=None):
     Examples
     --------
     >>> import numpy as np
-    >>> from sknet.network import build_network
+    >>> from sknet.network_builder import build_network
     >>> from sknet.training import network_statistics
     >>> net = build_network(3, [4], 2, activation="relu", out_activation="softmax",
     ...                     random_state=np.random.RandomState(0), dtype=np.float64)
