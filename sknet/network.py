@@ -172,9 +172,9 @@ class Network:
         -inf into 0, tanh turns +inf into 1.
         """
         (_, first), *rest = self.layers
-        if check is not None and not isinstance(first, Dense):
-            check(block)  # no affine layer first (never so from build_network)
         if check is None or not isinstance(first, Dense):
+            if check is not None:
+                check(block)  # no affine layer first (never so from build_network)
             return self.forward(self._cast(block))
         H = first.forward(self._cast(block))
         if not all_finite(H):
