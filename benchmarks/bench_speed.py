@@ -253,11 +253,25 @@ def prediction_throughput(wide, X32, y, rounds):
           "(goal: 90%).")
 
 
+def activation_costs(wide, X32, y, rounds, activations=True):
+    """Seconds per epoch of each activation, and of batch norm, relative to ReLU."""
+    print("\n## Activations and batch norm (wide network, float32, batch 200)\n")
+    variants = {"relu": {}, "relu + batch_norm": {"batch_norm": True}}
+    if activations:
+        for act in ["identity", "logistic", "tanh", "leaky_relu", "prelu", "elu", "maxout"]:
+            variants[act] = {"activation": act}
+    contenders = {name: sknet_factory(wide, 200, **kw) for name, kw in variants.items()}
+    med, _ = median_rounds(contenders, X32, y, 2, rounds)
+    print("| variant | seconds per epoch | relative to relu |\n|---|---|---|")
+    for name, seconds in med.items():
+        print(f"| {name} | {seconds:.3f} | {seconds / med['relu']:.2f} |")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="smaller data, for a smoke run")
-    parser.add_argument("--only", choices=["prediction"],
+    parser.add_argument("--only", choices=["prediction", "batch_norm"],
                         help="run one section (with its warm-up) instead of all")
     args = parser.parse_args()
     rounds = args.rounds
@@ -278,6 +292,9 @@ def main():
         epoch_time(make, X32[:2000], y[:2000], 1)
     if args.only == "prediction":
         prediction_throughput(wide, X32, y, rounds)
+        return
+    if args.only == "batch_norm":
+        activation_costs(wide, X32, y, rounds, activations=False)
         return
 
     print("## Wide network 784-256-128-10, ReLU, Adam: seconds per epoch (median)\n")
@@ -337,15 +354,7 @@ def main():
           f"{med['sklearn'] / med['sknet-numpy']:.2f} |")
     del Xn, yn
 
-    print("\n## Activations and batch norm (wide network, float32, batch 200)\n")
-    variants = {"relu": {}, "relu + batch_norm": {"batch_norm": True}}
-    for act in ["identity", "logistic", "tanh", "leaky_relu", "prelu", "elu", "maxout"]:
-        variants[act] = {"activation": act}
-    contenders = {name: sknet_factory(wide, 200, **kw) for name, kw in variants.items()}
-    med, _ = median_rounds(contenders, X32, y, 2, rounds)
-    print("| variant | seconds per epoch | relative to relu |\n|---|---|---|")
-    for name, seconds in med.items():
-        print(f"| {name} | {seconds:.3f} | {seconds / med['relu']:.2f} |")
+    activation_costs(wide, X32, y, rounds)
 
     prediction_throughput(wide, X32, y, rounds)
 

@@ -132,8 +132,45 @@ def _define(njit, cache):
                 at = i * m + j
                 dX[at] = (dY[at] - (centred[at] * k1[j] + k2[j])) * k3[j]
 
+    # The same passes fused with a ReLU after the batch norm: the forward
+    # pass writes max(y, 0) (NaN kept, -0 made +0, as np.maximum(y, 0) does)
+    # and the backward passes take the ReLU's gradient, dY times exactly 1 or
+    # 0 (Y > 0), as each term is read, so neither pass has a ReLU of its own.
+    # ``one`` and ``zero`` arrive in the arrays' dtype: a product with an
+    # integer literal would be computed in float64.
+    def bn_scale_shift_relu(centred, scale, shift, Y, zero):
+        m = scale.shape[0]
+        n = centred.shape[0] // m
+        for i in range(n):
+            for j in range(m):
+                v = centred[i * m + j] * scale[j] + shift[j]
+                Y[i * m + j] = v if (v > 0 or np.isnan(v)) else zero
+
+    def bn_gradient_sums_relu(dY, Y, centred, dgamma, dbeta, one, zero):
+        m = dgamma.shape[0]
+        n = dY.shape[0] // m
+        for j in range(m):
+            dgamma[j] = 0
+            dbeta[j] = 0
+        for i in range(n):
+            for j in range(m):
+                at = i * m + j
+                g = dY[at] * (one if Y[at] > 0 else zero)
+                dgamma[j] += g * centred[at]
+                dbeta[j] += g
+
+    def bn_input_gradient_relu(dY, Y, centred, k1, k2, k3, dX, one, zero):
+        m = k1.shape[0]
+        n = dY.shape[0] // m
+        for i in range(n):
+            for j in range(m):
+                at = i * m + j
+                g = dY[at] * (one if Y[at] > 0 else zero)
+                dX[at] = (g - (centred[at] * k1[j] + k2[j])) * k3[j]
+
     kernels = (sgd, momentum, nesterov, adam, adagrad, rmsprop)
     kernels += (bn_statistics, bn_scale_shift, bn_gradient_sums, bn_input_gradient)
+    kernels += (bn_scale_shift_relu, bn_gradient_sums_relu, bn_input_gradient_relu)
     # error_model="numpy": a division by zero gives inf as in numpy instead of
     # raising, which also lets LLVM vectorize the loops.
     compile_ = njit(fastmath=False, error_model="numpy", boundscheck=False, cache=cache, nogil=True)
@@ -170,7 +207,9 @@ def run(name, arrays, scalars):
     name : str
         An update rule ('sgd', 'momentum', 'nesterov', 'adam', 'adagrad',
         'rmsprop') or a batch-norm pass ('bn_statistics', 'bn_scale_shift',
-        'bn_gradient_sums', 'bn_input_gradient').
+        'bn_gradient_sums', 'bn_input_gradient', and the last three fused
+        with a following ReLU: 'bn_scale_shift_relu', 'bn_gradient_sums_relu',
+        'bn_input_gradient_relu').
     arrays : sequence of ndarray
         The kernel's array arguments, in its order. They must be C-contiguous
         and all float32 or all float64 (any shape: the kernel sees them

@@ -10,7 +10,7 @@ knows about scikit-learn's estimator contract.
 import numpy as np
 
 from . import _blocks
-from .layers import BatchNorm, Dense, Dropout
+from .layers import BatchNorm, Dense, Dropout, ReLU
 from .ops import all_finite
 
 __all__ = ["Network"]
@@ -46,6 +46,7 @@ class Network:
         self.layers = list(layers)
         self.loss = loss
         self._flatten()
+        self._steps = _fused_steps(self.layers)
 
     def _flatten(self):
         """Make every learnable array, and its gradient, a view into one flat buffer.
@@ -79,11 +80,13 @@ class Network:
         state = self.__dict__.copy()
         # The per-layer arrays carry the values; the flat views are rebuilt.
         del state["flat_params"], state["flat_grads"]
+        state.pop("_steps", None)
         return state
 
     def __setstate__(self, state):
         self.__dict__.update(state)
         self._flatten()
+        self._steps = _fused_steps(self.layers)
 
     # -- passes ---------------------------------------------------------
     def forward(self, X, *, training=False, sample_weight=None):
@@ -104,8 +107,11 @@ class Network:
         -------
         Z : ndarray of shape (n_samples, n_outputs)
         """
-        for _, layer in self.layers:
-            X = layer.forward(X, training=training, sample_weight=sample_weight)
+        for layer, relu in self._steps:
+            if relu:
+                X = layer.forward(X, training=training, sample_weight=sample_weight, relu=True)
+            else:
+                X = layer.forward(X, training=training, sample_weight=sample_weight)
         return X
 
     def backward(self, dZ):
@@ -121,7 +127,7 @@ class Network:
         dX : ndarray of shape (n_samples, n_features) or None
             None: the first layer skips the input gradient.
         """
-        for _, layer in reversed(self.layers):
+        for layer, _ in reversed(self._steps):
             dZ = layer.backward(dZ)
         return dZ
 
@@ -533,3 +539,21 @@ class Network:
     def __repr__(self):
         inner = ", ".join(f"{name}={layer!r}" for name, layer in self.layers)
         return f"Network({inner}, loss={self.loss.out_activation})"
+
+
+def _fused_steps(layers):
+    """The layers as the training passes run them: ``(layer, relu)`` pairs.
+
+    A :class:`~sknet.layers.BatchNorm` directly followed by a
+    :class:`~sknet.layers.ReLU` becomes one step with ``relu=True``: the batch
+    norm rectifies its own output and takes the ReLU's gradient (see its
+    Notes), bitwise as the two layers would, and the ReLU is skipped.
+    """
+    steps = []
+    for _, layer in layers:
+        after_batch_norm = steps and isinstance(steps[-1][0], BatchNorm) and not steps[-1][1]
+        if type(layer) is ReLU and after_batch_norm:
+            steps[-1] = (steps[-1][0], True)
+        else:
+            steps.append((layer, False))
+    return steps

@@ -431,23 +431,47 @@ def test_sigmoid_layer_is_within_two_ulp_of_expit_and_keeps_tiny_outputs(dtype):
 # -- batch norm's compiled passes (sknet._jit) against the numpy form --------
 
 
-def _batch_norm_steps(dtype, weighted, *, jit, n_features=7):
+def _batch_norm_steps(dtype, weighted, *, jit, n_features=7, relu=None):
+    """Outputs, gradients and running statistics of a batch norm over four batches.
+
+    ``relu``: None for the batch norm alone; ``"fused"`` for its rectified
+    passes (``forward(..., relu=True)``); ``"layer"`` for a ReLU layer after it.
+    """
     rng = np.random.RandomState(11)
     layer = BatchNorm(n_features, dtype, momentum=0.8)
     layer.params["gamma"][...] = rng.uniform(0.5, 2.0, n_features)
     layer.params["beta"][...] = rng.normal(size=n_features)
+    if relu and n_features > 1:
+        # A constant feature through a negative gamma and a beta of -0.0
+        # comes out of the batch norm as -0.0, which the ReLU makes +0.0.
+        layer.params["gamma"][1], layer.params["beta"][1] = -1.5, -0.0
     seen = []
     for n_rows in [200, 33, 2, 1]:  # the last has no statistics of its own
         scale = 10.0 ** rng.uniform(-3, 3, n_features)
         X = (rng.normal(size=(n_rows, n_features)) * scale).astype(dtype)
         dY = rng.normal(size=(n_rows, n_features)).astype(dtype)
+        if relu:
+            dY[0, 0] = np.inf  # inf times the ReLU's 0 is NaN, times its 1 inf
+            if n_features > 1:
+                X[:, 1] = 0.0
+            if n_rows == 33:
+                X[5, -1] = np.nan  # a NaN feature: kept by the ReLU as np.maximum keeps it
         sw = rng.uniform(0.1, 3.0, n_rows) if weighted else None
         with contextlib.ExitStack() as stack:
             if not jit:
                 stack.enter_context(_jit.disabled())
-            Y = layer.forward(X, training=True, sample_weight=sw).copy()
-            dX = layer.backward(dY).copy()
-            Y_eval = layer.forward(X).copy()
+            stack.enter_context(np.errstate(invalid="ignore"))
+            if relu == "layer":
+                rectifier = ReLU()
+                Y = rectifier.forward(layer.forward(X, training=True, sample_weight=sw), training=True)
+                Y = Y.copy()
+                dX = layer.backward(rectifier.backward(dY)).copy()
+                Y_eval = rectifier.forward(layer.forward(X)).copy()
+            else:
+                kw = {"relu": True} if relu == "fused" else {}
+                Y = layer.forward(X, training=True, sample_weight=sw, **kw).copy()
+                dX = layer.backward(dY).copy()
+                Y_eval = layer.forward(X, **kw).copy()
         grads = [layer.grads[k].copy() for k in ("gamma", "beta")]
         running = [a.copy() for a in layer.state.values()]
         seen.append((Y, dX, Y_eval, *grads, *running))
@@ -484,3 +508,53 @@ def test_batch_norm_compiled_passes_are_bitwise_equal_to_numpy(
         for a, b in zip(step_a, step_b):
             assert a.dtype == dtype
             np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("n_features", [7, 1])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_batch_norm_fused_with_relu_is_bitwise_the_two_layers(
+    dtype, weighted, n_features, monkeypatch
+):
+    """``forward(..., relu=True)`` and its backward pass, compiled or not, give
+    bitwise what a ReLU layer after the batch norm gives, NaN, inf and the sign
+    of zero included."""
+    pytest.importorskip("numba")
+    if os.environ.get("SKNET_DISABLE_JIT", "0") != "0":
+        pytest.skip("SKNET_DISABLE_JIT is set")
+    ran, run = set(), _jit.run
+
+    def spy(name, arrays, scalars):
+        if run(name, arrays, scalars):
+            ran.add(name)
+            return True
+        return False
+
+    monkeypatch.setattr(_jit, "run", spy)
+    fused = _batch_norm_steps(dtype, weighted, jit=True, n_features=n_features, relu="fused")
+    # Where the fused backward passes do not apply (sample weights, one row
+    # without statistics, one feature summed pairwise), the ReLU's gradient
+    # is taken first and the plain passes follow.
+    expected = {"bn_scale_shift_relu"}
+    if n_features > 1:
+        expected |= {"bn_gradient_sums"}
+        if not weighted:
+            expected |= {"bn_statistics", "bn_gradient_sums_relu", "bn_input_gradient_relu"}
+    elif not weighted:
+        expected |= {"bn_input_gradient"}
+    assert ran == expected
+    references = [
+        _batch_norm_steps(dtype, weighted, jit=jit, n_features=n_features, relu=relu)
+        for jit, relu in [(True, "layer"), (False, "layer"), (False, "fused")]
+    ]
+    for reference in references:
+        for step_a, step_b in zip(fused, reference):
+            for a, b in zip(step_a, step_b):
+                assert a.dtype == dtype
+                np.testing.assert_array_equal(a, b)
+                numbers = ~np.isnan(a)  # a NaN's sign bit means nothing
+                np.testing.assert_array_equal(np.signbit(a[numbers]), np.signbit(b[numbers]))
+    Y = fused[1][0]
+    assert np.isnan(Y[:, -1]).all() and (Y[:, :-1] >= 0).all()
+    if n_features > 1:
+        assert (Y[:, 1] == 0).all() and not np.signbit(Y[:, 1]).any()

@@ -223,3 +223,48 @@ def test_estimator_coefs_stay_linked_to_the_network_after_failed_partial_fit():
     before = clf.coefs_[0].copy()
     clf.partial_fit(X, y)
     assert not np.array_equal(before, clf.coefs_[0])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_batch_norm_and_relu_run_fused_and_bitwise_as_two_layers(dtype, weighted):
+    """Training a BN -> ReLU network through the fused step gives bitwise the
+    losses, gradients and running statistics of the layer-by-layer passes."""
+    import copy
+    import pickle
+
+    def net_of(activation):
+        return build_network(
+            7, [6, 5], 3, activation=activation, out_activation="softmax",
+            random_state=np.random.RandomState(0), dtype=dtype, batch_norm=True, dropout=0.2,
+        )
+
+    net = net_of("relu")
+    assert [relu for _, relu in net._steps] == [False, True, False, False, True, False, False]
+    assert [layer for layer, _ in net._steps] == [
+        layer for name, layer in net.layers if not name.startswith("relu")
+    ]
+    assert not any(relu for _, relu in net_of("leaky_relu")._steps)
+    # Pickles and copies rebuild the steps over their own layers.
+    for other in (pickle.loads(pickle.dumps(net)), copy.deepcopy(net)):
+        own = {id(layer) for _, layer in other.layers}
+        assert all(id(layer) in own for layer, _ in other._steps)
+        assert [relu for _, relu in other._steps] == [relu for _, relu in net._steps]
+
+    layered = copy.deepcopy(net)
+    layered._steps = [(layer, False) for _, layer in layered.layers]
+    rng = np.random.RandomState(1)
+    for n_rows in [50, 20, 1]:
+        X = rng.normal(size=(n_rows, 7)).astype(dtype)
+        y = rng.randint(0, 3, size=n_rows)
+        sw = rng.uniform(0.2, 2.0, size=n_rows) if weighted else None
+        losses = [
+            m.loss_and_gradients(X, y, sample_weight=sw, alpha=1e-3) for m in (net, layered)
+        ]
+        assert losses[0] == losses[1]
+        np.testing.assert_array_equal(net.flat_grads, layered.flat_grads)
+        for a, b in zip(net.named_state().values(), layered.named_state().values()):
+            np.testing.assert_array_equal(a, b)
+        for m in (net, layered):
+            m.flat_params -= 0.5 * m.flat_grads
+    np.testing.assert_array_equal(net.predict(X), layered.predict(X))

@@ -36,11 +36,24 @@ class BatchNorm(Layer):
     inplace : bool, default=False
         Normalize the input in place in evaluation mode (a network sets it:
         its batch-norm input is the affine layer's own output).
+
+    Notes
+    -----
+    ``forward(X, ..., relu=True)`` returns ``max(0, y)`` instead of ``y``,
+    and the next ``backward`` then takes the gradient with respect to that
+    rectified output. A :class:`~sknet.network.Network` uses it to fuse a
+    batch norm with the :class:`~sknet.layers.ReLU` after it: with the
+    compiled kernels (:mod:`sknet._jit`) the rectification rides on the
+    scale-and-shift pass and the ReLU's gradient on the two backward passes,
+    which saves the ReLU's three passes over the batch. The results are
+    bitwise those of the two layers one after the other.
     """
 
     settings = ("momentum", "epsilon")
     #: Class default, for networks pickled before the option existed.
     inplace = False
+    #: Whether the last training pass was rectified (``forward(..., relu=True)``).
+    _cache_relu = False
 
     def __init__(self, n_features, dtype, *, momentum=0.9, epsilon=1e-5, inplace=False):
         super().__init__()
@@ -56,7 +69,28 @@ class BatchNorm(Layer):
             "running_var": np.ones(n_features, dtype=dtype),
         }
 
-    def forward(self, X, *, training=False, sample_weight=None):
+    def forward(self, X, *, training=False, sample_weight=None, relu=False):
+        """The normalized output, rectified when ``relu``.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features)
+            Inputs (overwritten in evaluation mode when ``inplace``).
+        training : bool, default=False
+            Normalize by the batch's statistics and update the running ones
+            (see the class doc), caching what :meth:`backward` needs;
+            otherwise normalize by the running statistics.
+        sample_weight : ndarray of shape (n_samples,), default=None
+            Weights of the batch statistics.
+        relu : bool, default=False
+            Return ``max(0, y)``; the next :meth:`backward` then takes the
+            gradient with respect to that output (see the Notes).
+
+        Returns
+        -------
+        Y : ndarray of shape (n_samples, n_features)
+            In training mode, a buffer valid until the next training pass.
+        """
         gamma, beta = self.params["gamma"], self.params["beta"]
         if not training:
             mean, var = self.state["running_mean"], self.state["running_var"]
@@ -64,7 +98,10 @@ class BatchNorm(Layer):
             Y = np.subtract(X, mean, out=X if self.inplace else None)
             Y *= scale
             Y += beta
+            if relu:
+                np.maximum(Y, Y.dtype.type(0), out=Y)
             return Y
+        self._cache_relu = relu
         n_rows = X.shape[0] if sample_weight is None else np.count_nonzero(sample_weight)
         if n_rows < 2:
             return self._forward_with_running_statistics(X)
@@ -105,9 +142,17 @@ class BatchNorm(Layer):
         return self._scale_shift(centred, gamma * inv_std, beta)
 
     def _scale_shift(self, centred, scale, shift):
-        """``centred * scale + shift`` into the output buffer (one fused pass if compiled)."""
+        """``centred * scale + shift``, rectified if asked, into the output buffer.
+
+        One fused pass if compiled.
+        """
         Y = self._buffer("Y", centred.shape, centred.dtype)
-        if not _jit.run("bn_scale_shift", (centred, scale, shift, Y), ()):
+        if self._cache_relu:
+            if not _jit.run("bn_scale_shift_relu", (centred, scale, shift, Y), (0.0,)):
+                np.multiply(centred, scale, out=Y)
+                Y += shift
+                np.maximum(Y, Y.dtype.type(0), out=Y)
+        elif not _jit.run("bn_scale_shift", (centred, scale, shift, Y), ()):
             np.multiply(centred, scale, out=Y)
             Y += shift
         return Y
@@ -131,11 +176,27 @@ class BatchNorm(Layer):
         # sum(dx_hat * x_hat) = gamma * dgamma and x_hat = centred / std.
         centred, inv_std, s = self._cache_buf_centred, self._cache_inv_std, self._cache_s
         dgamma, dbeta = self._grad("gamma"), self._grad("beta")
-        if not (_sums_in_row_order(dY) and _jit.run(
-            "bn_gradient_sums", (dY, centred, dgamma, dbeta), ()
-        )):
-            np.einsum("ij,ij->j", dY, centred, out=dgamma)
-            np.add.reduce(dY, axis=0, out=dbeta)
+        # After a rectified forward pass, the ReLU's gradient is taken inside
+        # the compiled passes (fused) or first, by itself (_relu_gradient).
+        fused = (
+            self._cache_relu
+            and s is None
+            and not self._cache_fixed
+            and _sums_in_row_order(dY)
+            and _jit.run(
+                "bn_gradient_sums_relu",
+                (dY, self._cache_buf_Y, centred, dgamma, dbeta),
+                (1.0, 0.0),
+            )
+        )
+        if not fused:
+            if self._cache_relu:
+                dY = self._relu_gradient(dY)
+            if not (_sums_in_row_order(dY) and _jit.run(
+                "bn_gradient_sums", (dY, centred, dgamma, dbeta), ()
+            )):
+                np.einsum("ij,ij->j", dY, centred, out=dgamma)
+                np.add.reduce(dY, axis=0, out=dbeta)
         dgamma *= inv_std
         dX = self._buffer("dX", dY.shape, dY.dtype)
         k3 = self.params["gamma"] * inv_std
@@ -145,7 +206,15 @@ class BatchNorm(Layer):
         if s is None:
             scale = dY.dtype.type(1.0 / dY.shape[0])
             k1, k2 = dgamma * inv_std * scale, dbeta * scale
-            if _jit.run("bn_input_gradient", (dY, centred, k1, k2, k3, dX), ()):
+            if fused:
+                if _jit.run(
+                    "bn_input_gradient_relu",
+                    (dY, self._cache_buf_Y, centred, k1, k2, k3, dX),
+                    (1.0, 0.0),
+                ):
+                    return dX
+                dY = self._relu_gradient(dY)  # the kernels were given up in between
+            elif _jit.run("bn_input_gradient", (dY, centred, k1, k2, k3, dX), ()):
                 return dX
             np.multiply(centred, k1, out=dX)
             dX += k2
@@ -156,6 +225,13 @@ class BatchNorm(Layer):
         np.subtract(dY, dX, out=dX)
         dX *= k3
         return dX
+
+    def _relu_gradient(self, dY):
+        """``dY`` times exactly 1 where the rectified output is positive, else 0.
+
+        The :class:`~sknet.layers.ReLU`'s backward pass, in a buffer of its own.
+        """
+        return np.multiply(dY, self._cache_buf_Y > 0, out=self._buffer("dY_relu", dY.shape, dY.dtype))
 
     def __repr__(self):
         return f"BatchNorm({self.params['gamma'].shape[0]}, momentum={self.momentum})"
