@@ -45,7 +45,8 @@ class BatchNorm(Layer):
     batch norm with the :class:`~sknet.layers.ReLU` after it: with the
     compiled kernels (:mod:`sknet._jit`) the rectification rides on the
     scale-and-shift pass and the ReLU's gradient on the two backward passes,
-    which saves the ReLU's three passes over the batch. The results are
+    which saves the ReLU's own passes over the batch (one forward; the
+    comparison, the indicator and the product backward). The results are
     bitwise those of the two layers one after the other.
     """
 
