@@ -431,6 +431,25 @@ def test_sigmoid_layer_is_within_two_ulp_of_expit_and_keeps_tiny_outputs(dtype):
 # -- batch norm's compiled passes (sknet._jit) against the numpy form --------
 
 
+@pytest.fixture
+def kernels_run(monkeypatch):
+    """The names of the compiled kernels that ran during the test (numba required)."""
+    pytest.importorskip("numba")
+    if os.environ.get("SKNET_DISABLE_JIT", "0") != "0":
+        pytest.skip("SKNET_DISABLE_JIT is set")
+    assert _jit.available()
+    ran, run = set(), _jit.run
+
+    def spy(name, arrays, scalars):
+        if run(name, arrays, scalars):
+            ran.add(name)
+            return True
+        return False
+
+    monkeypatch.setattr(_jit, "run", spy)
+    return ran
+
+
 def _batch_norm_steps(dtype, weighted, *, jit, n_features=7, relu=None):
     """Outputs, gradients and running statistics of a batch norm over four batches.
 
@@ -482,21 +501,9 @@ def _batch_norm_steps(dtype, weighted, *, jit, n_features=7, relu=None):
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_batch_norm_compiled_passes_are_bitwise_equal_to_numpy(
-    dtype, weighted, n_features, monkeypatch
+    dtype, weighted, n_features, kernels_run
 ):
-    pytest.importorskip("numba")
-    if os.environ.get("SKNET_DISABLE_JIT", "0") != "0":
-        pytest.skip("SKNET_DISABLE_JIT is set")
-    assert _jit.available()
-    ran, run = set(), _jit.run
-
-    def spy(name, arrays, scalars):
-        if run(name, arrays, scalars):
-            ran.add(name)
-            return True
-        return False
-
-    monkeypatch.setattr(_jit, "run", spy)
+    ran = kernels_run
     compiled = _batch_norm_steps(dtype, weighted, jit=True, n_features=n_features)
     # One feature: numpy sums the lone column pairwise, so the sums stay numpy's.
     expected = {"bn_scale_shift"} | ({"bn_gradient_sums"} if n_features > 1 else set())
@@ -514,23 +521,12 @@ def test_batch_norm_compiled_passes_are_bitwise_equal_to_numpy(
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_batch_norm_fused_with_relu_is_bitwise_the_two_layers(
-    dtype, weighted, n_features, monkeypatch
+    dtype, weighted, n_features, kernels_run
 ):
     """``forward(..., relu=True)`` and its backward pass, compiled or not, give
     bitwise what a ReLU layer after the batch norm gives, NaN, inf and the sign
     of zero included."""
-    pytest.importorskip("numba")
-    if os.environ.get("SKNET_DISABLE_JIT", "0") != "0":
-        pytest.skip("SKNET_DISABLE_JIT is set")
-    ran, run = set(), _jit.run
-
-    def spy(name, arrays, scalars):
-        if run(name, arrays, scalars):
-            ran.add(name)
-            return True
-        return False
-
-    monkeypatch.setattr(_jit, "run", spy)
+    ran = kernels_run
     fused = _batch_norm_steps(dtype, weighted, jit=True, n_features=n_features, relu="fused")
     # Where the fused backward passes do not apply (sample weights, one row
     # without statistics, one feature summed pairwise), the ReLU's gradient
