@@ -107,12 +107,7 @@ class Network:
         -------
         Z : ndarray of shape (n_samples, n_outputs)
         """
-        for layer, relu in self._steps:
-            if relu:
-                X = layer.forward(X, training=training, sample_weight=sample_weight, relu=True)
-            else:
-                X = layer.forward(X, training=training, sample_weight=sample_weight)
-        return X
+        return _run_steps(self._steps, X, training=training, sample_weight=sample_weight)
 
     def backward(self, dZ):
         """Backpropagate through every layer of the last training :meth:`forward`.
@@ -177,7 +172,7 @@ class Network:
         not finite. After the activation it would be too late: ReLU turns
         -inf into 0, tanh turns +inf into 1.
         """
-        (_, first), *rest = self.layers
+        (first, _), *rest = self._steps
         if check is None or not isinstance(first, Dense):
             if check is not None:
                 check(block)  # no affine layer first (never so from build_network)
@@ -185,9 +180,7 @@ class Network:
         H = first.forward(self._cast(block))
         if not all_finite(H):
             check(block)  # finite input that overflows goes on: the output is checked
-        for _, layer in rest:
-            H = layer.forward(H)
-        return H
+        return _run_steps(rest, H)
 
     @property
     def n_outputs(self):
@@ -542,7 +535,7 @@ class Network:
 
 
 def _fused_steps(layers):
-    """The layers as the training passes run them: ``(layer, relu)`` pairs.
+    """The layers as the passes (training and prediction) run them: ``(layer, relu)`` pairs.
 
     A :class:`~sknet.layers.BatchNorm` directly followed by a
     :class:`~sknet.layers.ReLU` becomes one step with ``relu=True``: the batch
@@ -557,3 +550,13 @@ def _fused_steps(layers):
         else:
             steps.append((layer, False))
     return steps
+
+
+def _run_steps(steps, X, *, training=False, sample_weight=None):
+    """``X`` through the ``(layer, relu)`` steps of :func:`_fused_steps`, in order."""
+    for layer, relu in steps:
+        if relu:
+            X = layer.forward(X, training=training, sample_weight=sample_weight, relu=True)
+        else:
+            X = layer.forward(X, training=training, sample_weight=sample_weight)
+    return X
